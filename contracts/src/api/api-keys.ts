@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+export const Role = z.enum(['admin', 'editor', 'viewer']);
+export type Role = z.infer<typeof Role>;
+
+export const CreateApiKeyBody = z
+  .object({
+    name: z.string().trim().min(1).max(100).describe('A label to recognise the key by'),
+    role: Role.default('viewer'),
+  })
+  .strict();
+export type CreateApiKeyBody = z.infer<typeof CreateApiKeyBody>;
+
+export const ApiKey = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  role: Role,
+  tenant_id: z.string(),
+  prefix: z.string().describe('The first characters of the key, to tell keys apart'),
+  created_at: z.iso.datetime(),
+  last_used_at: z.iso.datetime().nullable(),
+});
+export type ApiKey = z.infer<typeof ApiKey>;
+
+export const CreatedApiKey = ApiKey.extend({
+  key: z.string().describe('The secret. Shown once; only its hash is stored.'),
+});
+export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
+
+export const ApiKeyList = z.object({ data: z.array(ApiKey), next_cursor: z.string().nullable() });
+export type ApiKeyList = z.infer<typeof ApiKeyList>;
+
+export const ApiKeyParams = z.object({ id: z.uuid() });
+export type ApiKeyParams = z.infer<typeof ApiKeyParams>;
+
+export const CursorQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+export type CursorQuery = z.infer<typeof CursorQuery>;

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * Every failure that crosses a service boundary carries one of these codes.
+ * The gateway maps them to HTTP statuses in exactly one place.
+ */
+export const ErrorCode = z.enum([
+  'BAD_REQUEST',
+  'VALIDATION_FAILED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'RATE_LIMITED',
+  'TIMEOUT',
+  'UNAVAILABLE',
+  'INTERNAL',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const FieldError = z.object({
+  field: z.string().describe('JSON pointer-ish path of the offending field, e.g. "credential.port"'),
+  message: z.string(),
+});
+export type FieldError = z.infer<typeof FieldError>;
+
+export const ErrorBody = z.object({
+  code: ErrorCode,
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  errors: z.array(FieldError).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** Reply envelope of every request/reply exchange. */
+export const replyEnvelope = <T extends z.ZodType>(data: T) =>
+  z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), data }),
+    z.object({ ok: z.literal(false), error: ErrorBody }),
+  ]);
+export const AnyReply = replyEnvelope(z.unknown());
+export type AnyReply = z.infer<typeof AnyReply>;

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+export const SyncJob = z.object({
+  sync_id: z.uuid(),
+  integration_id: z.uuid(),
+  tenant_id: z.string(),
+});
+export type SyncJob = z.infer<typeof SyncJob>;
+
+/** A job that exhausted its deliveries or was poison, as parked on the dead-letter stream. */
+export const DeadLetter = z.object({
+  stream: z.string(),
+  consumer: z.string(),
+  subject: z.string(),
+  deliveries: z.number().int(),
+  reason: z.string(),
+  error: z.object({ code: z.string(), message: z.string() }),
+  payload: z.unknown(),
+  failed_at: z.iso.datetime(),
+});
+export type DeadLetter = z.infer<typeof DeadLetter>;
+
+/** Job kinds: subject prefix → payload. A job's subject is `<prefix>.<key>`. */
+export const jobs = {
+  sync: { prefix: 'jobs.sync', payload: SyncJob, key: (j: SyncJob) => j.integration_id },
+} as const;
+export const jobSubject = <K extends keyof typeof jobs>(kind: K, payload: z.infer<(typeof jobs)[K]['payload']>) =>
+  `${jobs[kind].prefix}.${jobs[kind].key(payload)}`;
+export const deadLetterSubject = (stream: string, consumer: string) => `deadletter.${stream}.${consumer}`;

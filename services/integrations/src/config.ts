@@ -1,0 +1,5 @@
+import { baseConfig } from '@switchyard/kit';
+import type { z } from 'zod';
+
+export const Config = baseConfig({ healthPort: 9201 });
+export type Config = z.infer<typeof Config>;
