@@ -206,6 +206,11 @@ export class Runtime {
     this.sendHeartbeat();
   }
 
+  /** The process's telemetry, when the runtime was started by serviceMain. */
+  get telemetry(): Telemetry | undefined {
+    return this.o.telemetry;
+  }
+
   get currentState(): State {
     return this.state;
   }

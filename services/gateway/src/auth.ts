@@ -1,0 +1,37 @@
+import type { Role } from '@switchyard/contracts';
+import { AppError, type Pool } from '@switchyard/kit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { looksLikeKey } from './keys.ts';
+import { findPrincipal, type Principal } from './repo/api-keys.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** 'public' routes need no key; otherwise the least role that may call the route. */
+    access?: 'public' | Role;
+  }
+}
+
+const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
+
+/** Authenticates `Authorization: Bearer <key>` and enforces each route's least role. */
+export function registerAuth(app: FastifyInstance, pool: Pool): void {
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const access = req.routeOptions.config?.access;
+    if (access === 'public') return;
+    const header = req.headers.authorization;
+    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+    if (!match) throw new AppError('UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>"');
+    const key = match[1]!;
+    const principal = looksLikeKey(key) ? await findPrincipal(pool, key) : undefined;
+    if (!principal) throw new AppError('UNAUTHENTICATED', 'API key is not valid or was revoked');
+    req.principal = principal;
+    // An unknown route (no access set) still needs a key, so route names do not leak to strangers.
+    const needed = access ?? 'viewer';
+    if (RANK[principal.role] < RANK[needed])
+      throw new AppError('FORBIDDEN', `this operation needs the ${needed} role; the key has ${principal.role}`);
+  });
+}

@@ -1,0 +1,86 @@
+import type { ErrorCode, FieldError, Problem } from '@switchyard/contracts';
+import { isAppError } from '@switchyard/kit';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+
+/** The one place an error code becomes an HTTP status. */
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+  TIMEOUT: 504,
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+const typeFor = (code: string) => `urn:switchyard:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+
+export function problem(status: number, code: string, detail?: string, errors?: FieldError[]): Problem {
+  return {
+    type: typeFor(code),
+    title: TITLES[status] ?? 'Error',
+    status,
+    code,
+    ...(detail ? { detail } : {}),
+    ...(errors?.length ? { errors } : {}),
+  };
+}
+
+/** `/credential/port` in the body → `body.credential.port`. */
+const fieldOf = (context: string | undefined, instancePath: string) =>
+  [context ?? 'body', ...instancePath.split('/').filter(Boolean)].join('.');
+
+export function toProblem(err: FastifyError | Error): Problem {
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const context = (err as FastifyError).validationContext;
+    const errors = err.validation.flatMap((v) => {
+      // An unknown key is an error of that key, not of its parent object.
+      const keys = v.keyword === 'unrecognized_keys' ? (v.params as { keys?: string[] }).keys : undefined;
+      if (keys?.length)
+        return keys.map((k) => ({ field: fieldOf(context, `${v.instancePath}/${k}`), message: 'is not a known field' }));
+      return [{ field: fieldOf(context, v.instancePath), message: v.message ?? 'is invalid' }];
+    });
+    return problem(400, 'VALIDATION_FAILED', `${errors.length} field(s) failed validation`, errors);
+  }
+  if (isAppError(err)) {
+    const status = STATUS_BY_CODE[err.code];
+    // 5xx detail stays in the logs.
+    return problem(status, err.code, status >= 500 && err.code === 'INTERNAL' ? undefined : err.message, err.errors);
+  }
+  if (isResponseSerializationError(err)) return problem(500, 'INTERNAL');
+  const status = (err as FastifyError).statusCode;
+  if (status && status >= 400 && status < 500) {
+    // Fastify's own client errors (malformed JSON, wrong content type, body too large) say what is wrong.
+    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
+    return problem(status, code, err.message);
+  }
+  return problem(500, 'INTERNAL');
+}
+
+export function sendProblem(req: FastifyRequest, reply: FastifyReply, p: Problem) {
+  if (p.status === 401) reply.header('www-authenticate', 'Bearer realm="switchyard"');
+  return reply
+    .status(p.status)
+    .type('application/problem+json')
+    .send({ ...p, instance: req.url });
+}
