@@ -1,6 +1,8 @@
 /**
  * Operator commands, run as `npm run admin -- <command> [options]`.
- *   create-key --tenant <id> --role <admin|editor|viewer> --name <label>
+ *   create-key --tenant <id> --role <admin|editor|viewer> --name <label> [--replace]
+ * --replace revokes the tenant's other active keys of that name first (what
+ * `npm start` does, so restarts do not pile up local admin keys).
  * Prints the new key on stdout and nothing else (so scripts can capture it).
  */
 import { fileURLToPath } from 'node:url';
@@ -9,9 +11,9 @@ import { Role } from '@switchyard/contracts';
 import { ConfigError, createLogger, createPool, loadConfig, migrate } from '@switchyard/kit';
 import { z } from 'zod';
 import { Config } from './config.ts';
-import { createApiKey } from './repo/api-keys.ts';
+import { createApiKey, revokeApiKeysNamed } from './repo/api-keys.ts';
 
-const USAGE = `usage: npm run admin -- create-key [--tenant default] [--role admin] [--name "local admin"]`;
+const USAGE = `usage: npm run admin -- create-key [--tenant default] [--role admin] [--name "local admin"] [--replace]`;
 
 const CreateKeyArgs = z.object({
   tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').default('default'),
@@ -20,16 +22,22 @@ const CreateKeyArgs = z.object({
 });
 
 async function main() {
-  const [command, ...rest] = process.argv.slice(2);
+  const [command, ...args0] = process.argv.slice(2);
   if (command !== 'create-key') {
     console.error(USAGE);
     process.exit(2);
   }
   const { values } = parseArgs({
-    args: rest,
-    options: { tenant: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' } },
+    args: args0,
+    options: {
+      tenant: { type: 'string' },
+      role: { type: 'string' },
+      name: { type: 'string' },
+      replace: { type: 'boolean', default: false },
+    },
   });
-  const args = CreateKeyArgs.safeParse(values);
+  const { replace, ...rest2 } = values;
+  const args = CreateKeyArgs.safeParse(rest2);
   if (!args.success) {
     for (const i of args.error.issues) console.error(`--${i.path.join('.')}: ${i.message}`);
     process.exit(2);
@@ -44,6 +52,7 @@ async function main() {
   });
   const pool = createPool({ url: config.DATABASE_URL, schema: 'gateway', max: 1, applicationName: 'gateway-cli' });
   try {
+    if (replace) await revokeApiKeysNamed(pool, args.data.tenant, args.data.name);
     const key = await createApiKey(pool, { tenantId: args.data.tenant, role: args.data.role, name: args.data.name });
     // The secret goes to stdout only; it is never logged.
     process.stdout.write(`${key.key}\n`);

@@ -47,8 +47,10 @@ export async function serviceMain<C extends BaseConfig>(def: ServiceDefinition<C
     const ok = rt ? await rt.stop(reason) : true;
     process.exit(ok ? 0 : 1);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // A terminal's Ctrl-C reaches the whole process group and `npm start` then
+  // sends SIGTERM too: later signals are absorbed; the deadline bounds the stop.
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
 
   try {

@@ -100,6 +100,7 @@ export async function provision(
   for (const def of defs.streams ?? []) await ensureStream(jsm, { ...streamConfig(def), num_replicas: defs.replicas ?? 1 });
   for (const c of defs.consumers ?? []) {
     await jsm.consumers.add(c.stream, {
+      num_replicas: defs.replicas ?? 1,
       durable_name: c.durable,
       description: c.description,
       filter_subject: c.filterSubject,

@@ -71,6 +71,8 @@ export class OutboxRelay {
   private listener?: Client;
   private stopped = false;
   private wake?: () => void;
+  /** Set by a NOTIFY or stop() that came while no wait was in progress (i.e. during a flush). */
+  private kicked = false;
   private loop?: Promise<void>;
   private failures = 0;
   private lastCleanup = 0;
@@ -86,7 +88,7 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.kick();
     await this.loop;
     await this.listener?.end().catch(() => {});
   }
@@ -104,6 +106,7 @@ export class OutboxRelay {
   private async run() {
     const pollMs = this.o.pollMs ?? 1_000;
     while (!this.stopped) {
+      this.kicked = false;
       try {
         await this.flush();
         this.failures = 0;
@@ -113,6 +116,8 @@ export class OutboxRelay {
         if (this.failures === 1 || this.failures % 30 === 0)
           this.o.log.warn({ err, failures: this.failures }, 'outbox relay could not publish; will retry');
       }
+      // Woken while flushing: a row may have committed after our SELECT, or stop() is waiting.
+      if (this.kicked) continue;
       // Back off while NATS or PostgreSQL is away, up to 5 s.
       const wait = this.failures ? Math.min(pollMs * 2 ** Math.min(this.failures, 5), 5_000) : pollMs;
       await new Promise<void>((resolve) => {
@@ -123,6 +128,11 @@ export class OutboxRelay {
         };
       });
     }
+  }
+
+  private kick() {
+    this.kicked = true;
+    this.wake?.();
   }
 
   private async publishBatch(): Promise<number> {
@@ -194,7 +204,7 @@ export class OutboxRelay {
       if (!this.stopped) setTimeout(() => void this.listen(), 1_000).unref();
     };
     client.on('error', retry);
-    client.on('notification', () => this.wake?.());
+    client.on('notification', () => this.kick());
     try {
       await client.connect();
       await client.query(`LISTEN "${this.o.schema}_outbox"`);

@@ -131,7 +131,11 @@ export class Runtime {
     this.shutdown.on('nats', 'nats drain', () => (this.nc.isClosed() ? undefined : this.nc.drain()));
     this.js = jetstream(this.nc);
     this.rpc = new RpcClient(this.nc);
-    await provision(this.nc, { streams: Object.values(allStreams) as StreamDef[], consumers: this.o.consumers ?? [] });
+    await provision(this.nc, {
+      streams: Object.values(allStreams) as StreamDef[],
+      consumers: this.o.consumers ?? [],
+      replicas: config.NATS_STREAM_REPLICAS,
+    });
 
     this.serve({ status: statusRequests[this.service] }, { status: async () => this.status() });
     this.startHeartbeat();

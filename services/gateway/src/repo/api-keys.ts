@@ -111,3 +111,12 @@ export async function revokeApiKey(pool: Pool, tenantId: string, id: string): Pr
     await writeEvent(tx, 'switchyard/gateway', 'events.api_key.revoked', { key_id: id, tenant_id: tenantId }, { tenantId, about: id });
   });
 }
+
+export async function revokeApiKeysNamed(pool: Pool, tenantId: string, name: string): Promise<number> {
+  const { rows } = await pool.query<{ id: string }>(
+    'SELECT id FROM api_keys WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL',
+    [tenantId, name],
+  );
+  for (const { id } of rows) await revokeApiKey(pool, tenantId, id);
+  return rows.length;
+}

@@ -1,0 +1,136 @@
+/**
+ * Starts the seven services as separate processes, prefixes their logs,
+ * waits for every /readyz and stops them in order. Used by `npm start`, the
+ * end-to-end test and the benchmarks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
+import { ROOT } from './infra.ts';
+
+export const HEALTH_PORTS: Record<ServiceName, number> = {
+  gateway: 9200,
+  integrations: 9201,
+  credentials: 9202,
+  'sync-worker': 9203,
+  'webhook-dispatcher': 9204,
+  monitor: 9205,
+  orchestrator: 9206,
+};
+
+export interface RunningService {
+  name: ServiceName;
+  child: ChildProcess;
+  healthPort: number;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+  logs: string[];
+}
+
+export interface StartOptions {
+  env: Record<string, string>;
+  /** Per-service extra environment. */
+  envFor?: (name: ServiceName) => Record<string, string>;
+  healthPorts?: Record<ServiceName, number>;
+  /** Where each log line goes (default: stdout with a prefix). `null` keeps logs only in memory. */
+  print?: ((name: ServiceName, line: string) => void) | null;
+  readyTimeoutMs?: number;
+  services?: readonly ServiceName[];
+}
+
+const COLORS = [36, 33, 35, 32, 34, 91, 96];
+const width = Math.max(...SERVICE_NAMES.map((s) => s.length));
+
+/** Turns a pino JSON line into `HH:MM:SS LEVEL msg key=value …` for people. */
+export function formatLine(line: string): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  const { level, time, msg, service: _s, instance_id: _i, err, ...rest } = o as Record<string, unknown> & { err?: { message?: string; stack?: string } };
+  const t = typeof time === 'string' ? time.slice(11, 19) : '';
+  const extra = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  const errText = err ? `\n    ${err.stack ?? err.message}` : '';
+  return `${t} ${String(level ?? '').toUpperCase().padEnd(5)} ${msg ?? ''}${extra ? `  ${extra}` : ''}${errText}`;
+}
+
+export const defaultPrinter = (name: ServiceName, line: string) => {
+  const color = COLORS[SERVICE_NAMES.indexOf(name) % COLORS.length];
+  const prefix = process.stdout.isTTY ? `\x1b[${color}m${name.padEnd(width)}\x1b[0m` : name.padEnd(width);
+  process.stdout.write(`${prefix} | ${formatLine(line)}\n`);
+};
+
+export function startService(name: ServiceName, opts: StartOptions): RunningService {
+  const healthPort = (opts.healthPorts ?? HEALTH_PORTS)[name];
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services', name, 'src', 'main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env, HEALTH_PORT: String(healthPort), ...(opts.envFor?.(name) ?? {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const print = opts.print === undefined ? defaultPrinter : opts.print;
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      logs.push(line);
+      if (logs.length > 5_000) logs.shift();
+      print?.(name, line);
+    });
+  }
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { name, child, healthPort, exited, logs };
+}
+
+export async function waitReady(svc: RunningService, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitedWith: number | string | undefined;
+  void svc.exited.then((c) => (exitedWith = c));
+  while (Date.now() < deadline) {
+    if (exitedWith !== undefined) throw new Error(`${svc.name} exited (${exitedWith}) before it was ready:\n${svc.logs.slice(-15).join('\n')}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${svc.healthPort}/readyz`, { signal: AbortSignal.timeout(1_000) });
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${svc.name} was not ready within ${timeoutMs / 1000} s:\n${svc.logs.slice(-15).join('\n')}`);
+}
+
+export async function startAll(opts: StartOptions): Promise<RunningService[]> {
+  const list = (opts.services ?? SERVICE_NAMES).map((name) => startService(name, opts));
+  try {
+    await Promise.all(list.map((s) => waitReady(s, opts.readyTimeoutMs ?? 60_000)));
+  } catch (err) {
+    await stopAll(list);
+    throw err;
+  }
+  return list;
+}
+
+/** SIGTERM to each, then wait; SIGKILL whatever is still running after `graceMs`. */
+export async function stopAll(list: RunningService[], graceMs = 15_000): Promise<(number | string)[]> {
+  for (const s of list) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
+  const timer = setTimeout(() => list.forEach((s) => s.child.kill('SIGKILL')), graceMs);
+  const codes = await Promise.all(list.map((s) => s.exited));
+  clearTimeout(timer);
+  return codes;
+}
+
+/** A free TCP port on 127.0.0.1 (for tests that run beside `npm start`). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
