@@ -50,14 +50,20 @@ function within<T>(what: string, p: Promise<T>, ms = 10_000): Promise<T> {
   ]);
 }
 
-/** Dead letters for one consumer, read from a core subscription opened before the runner starts. */
+/**
+ * Dead letters for one consumer, read from a core subscription opened before
+ * the runner starts. Each must match the DeadLetter contract.
+ */
 class DeadLetters {
   private readonly received: DeadLetter[] = [];
+  private readonly invalid: string[] = [];
   private waiter?: () => void;
-  constructor(private readonly sub: Subscription) {
+  constructor(sub: Subscription) {
     void (async () => {
       for await (const m of sub) {
-        this.received.push(DeadLetter.parse(m.json()));
+        const parsed = DeadLetter.safeParse(m.json());
+        if (parsed.success) this.received.push(parsed.data);
+        else this.invalid.push(`${m.string()}: ${parsed.error.message}`);
         this.waiter?.();
       }
     })();
@@ -66,8 +72,11 @@ class DeadLetters {
     return this.received;
   }
   async next(count = 1): Promise<DeadLetter[]> {
-    await within(`${count} dead letter(s)`, new Promise<void>((resolve) => {
-      const check = () => (this.received.length >= count ? resolve() : undefined);
+    await within(`${count} dead letter(s)`, new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (this.invalid.length) reject(new Error(`dead letter breaks its contract: ${this.invalid[0]}`));
+        else if (this.received.length >= count) resolve();
+      };
       this.waiter = check;
       check();
     }));
@@ -228,6 +237,7 @@ describe('JobRunner', () => {
     assert.equal(letter!.deliveries, 1);
     assert.equal(letter!.error.code, 'VALIDATION_FAILED');
     await eventually('the job to be terminated', async () => (await consumerInfo()).num_ack_pending === 0);
+    assert.equal((await consumerInfo()).num_redelivered, 0);
     assert.deepEqual(attempts, [1]);
     assert.deepEqual(
       gaveUp.map((f) => f.reason),
@@ -256,9 +266,10 @@ describe('JobRunner', () => {
         ['poison', 1, 'VALIDATION_FAILED'],
       ],
     );
-    assert.equal(letters[0]!.payload, undefined);
+    assert.equal(letters[0]!.payload, null);
     assert.deepEqual(letters[1]!.payload, { n: 'seven' });
     await eventually('both to be terminated', async () => (await consumerInfo()).num_ack_pending === 0);
+    assert.equal((await consumerInfo()).num_redelivered, 0);
     assert.equal(calls, 0);
     assert.deepEqual(
       gaveUp.map((f) => f.reason),

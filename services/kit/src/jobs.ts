@@ -131,7 +131,8 @@ export class JobRunner<S extends z.ZodType> {
           });
           log.error({ errors: error.errors }, 'poison job dropped');
           await this.giveUp(m, payload, { reason: 'poison', error, deliveries: attempt });
-          m.term('poison');
+          // No reason: nats-server 2.9 ignores "+TERM <reason>" and would redeliver (the reason is logged above).
+          m.term();
           outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'poison' });
           span.setStatus({ code: SpanStatusCode.ERROR, message: 'poison' });
           span.end();
@@ -162,7 +163,7 @@ export class JobRunner<S extends z.ZodType> {
             log.error({ err, reason }, 'job failed for good');
             await this.giveUp(m, parsed.data, { reason, error, deliveries: attempt });
             if (reason === 'exhausted') m.ack();
-            else m.term(error.code);
+            else m.term(); // no reason, as above: 2.9 ignores it
             outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'dead_letter' });
           }
         } finally {
@@ -182,7 +183,8 @@ export class JobRunner<S extends z.ZodType> {
       deliveries: failure.deliveries,
       reason: failure.reason,
       error: { code: failure.error.code, message: failure.error.message },
-      payload,
+      // A job that was not JSON has no payload; null keeps the letter valid against DeadLetter.
+      payload: payload ?? null,
       failed_at: new Date().toISOString(),
     };
     try {

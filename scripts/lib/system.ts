@@ -1,0 +1,92 @@
+/**
+ * A whole Switchyard on this machine, isolated from `npm start`: its own
+ * database, a private nats-server, free ports and an admin key. Used by the
+ * end-to-end tests and the benchmarks.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
+import { DEFAULTS, dropDatabase, ensureDatabase, ROOT, startNatsServer } from './infra.ts';
+import { freePort, startAll, stopAll, type RunningService, type StartOptions } from './services.ts';
+
+export interface IsolatedSystem {
+  api: string;
+  adminKey: string;
+  databaseUrl: string;
+  nats: Awaited<ReturnType<typeof startNatsServer>>;
+  natsPort: number;
+  storeDir: string;
+  services: RunningService[];
+  env: Record<string, string>;
+  /** Starts the seven services (done by startSystem unless `services: false`). */
+  startServices(): Promise<RunningService[]>;
+  /** Stops NATS (e.g. to test an outage); `restartNats` brings the same server back. */
+  restartNats(): Promise<void>;
+  stop(): Promise<(number | string)[]>;
+}
+
+export async function startSystem(
+  opts: { env?: Record<string, string>; print?: StartOptions['print']; services?: boolean; name?: string } = {},
+): Promise<IsolatedSystem> {
+  const db = new URL(process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL);
+  db.pathname = `/switchyard_${opts.name ?? 'e2e'}_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = db.toString();
+  await ensureDatabase(databaseUrl);
+  const storeDir = mkdtempSync(join(tmpdir(), 'switchyard-nats-'));
+  const natsPort = await freePort();
+  const gatewayPort = await freePort();
+  const ports = await Promise.all(SERVICE_NAMES.map(() => freePort()));
+  const healthPorts = Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, ports[i]])) as Record<ServiceName, number>;
+
+  const sys: IsolatedSystem = {
+    api: `http://127.0.0.1:${gatewayPort}`,
+    adminKey: '',
+    databaseUrl,
+    nats: await startNatsServer({ port: natsPort, storeDir }),
+    natsPort,
+    storeDir,
+    services: [],
+    env: {},
+    async startServices() {
+      sys.services = await startAll({ env: sys.env, healthPorts, print: opts.print ?? null, readyTimeoutMs: 90_000 });
+      return sys.services;
+    },
+    async restartNats() {
+      await sys.nats.stop();
+      sys.nats = await startNatsServer({ port: natsPort, storeDir });
+    },
+    async stop() {
+      const codes = await stopAll(sys.services, 10_000);
+      sys.services = [];
+      await sys.nats.stop();
+      await dropDatabase(databaseUrl).catch(() => {});
+      rmSync(storeDir, { recursive: true, force: true });
+      return codes;
+    },
+  };
+  sys.env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: process.env.REDIS_URL ?? DEFAULTS.REDIS_URL,
+    NATS_URL: sys.nats.url,
+    HEARTBEAT_INTERVAL_MS: '500',
+    HEALTH_HOST: '127.0.0.1',
+    PORT: String(gatewayPort),
+    LOG_LEVEL: 'info',
+    ...opts.env,
+  };
+  const cli = spawnSync(process.execPath, ['--import', 'tsx', 'services/gateway/src/cli.ts', 'create-key', '--name', 'isolated admin'], {
+    cwd: ROOT,
+    env: { ...process.env, ...sys.env },
+    encoding: 'utf8',
+  });
+  if (cli.status !== 0) {
+    await sys.stop();
+    throw new Error(`admin key: ${cli.stderr}`);
+  }
+  sys.adminKey = cli.stdout.trim();
+  if (opts.services !== false) await sys.startServices();
+  return sys;
+}

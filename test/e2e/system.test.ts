@@ -1,0 +1,113 @@
+/**
+ * The whole system as processes: seven services on a private nats-server and
+ * a database of their own, tracing into an in-process OTLP receiver.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { SERVICE_NAMES, SystemStatus } from '@switchyard/contracts';
+import { eventually } from '@switchyard/kit/testing';
+import { stopAll } from '../../scripts/lib/services.ts';
+import { startSystem, type IsolatedSystem } from '../../scripts/lib/system.ts';
+import { OtlpReceiver } from './otlp-receiver.ts';
+
+const SHUTDOWN_TIMEOUT_MS = 5_000;
+const otlp = new OtlpReceiver();
+let sys: IsolatedSystem;
+
+const call = (path: string, init: RequestInit = {}) =>
+  fetch(`${sys.api}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${sys.adminKey}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
+
+describe('the seven services', { timeout: 180_000 }, () => {
+  before(async () => {
+    sys = await startSystem({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: await otlp.start(),
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      },
+      print: process.env.E2E_LOGS ? undefined : null,
+    });
+  });
+
+  after(async () => {
+    await sys?.stop();
+    await otlp.stop();
+  });
+
+  test('GET /v1/system/status lists all seven services healthy', async () => {
+    const status = await eventually('all seven services healthy', async () => {
+      const res = await call('/v1/system/status');
+      assert.equal(res.status, 200);
+      const body = SystemStatus.parse(await res.json());
+      return body.status === 'ok' ? body : undefined;
+    });
+    assert.deepEqual(status.services.map((s) => s.service).sort(), [...SERVICE_NAMES].sort());
+    for (const s of status.services) {
+      assert.equal(s.instances.length, 1, `${s.service} has one instance`);
+      const [i] = s.instances;
+      assert.equal(i!.state, 'ready');
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(i!.dependencies).map(([k, v]) => [k, v?.status])),
+        { postgres: 'up', redis: 'up', nats: 'up' },
+      );
+    }
+  });
+
+  test('one trace follows a request from the gateway into the service it called', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const res = await call('/v1/system/status', { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
+    assert.equal(res.status, 200);
+    const spans = await otlp.waitFor('gateway and monitor spans of the trace', (all) => {
+      const mine = all.filter((s) => s.traceId === traceId);
+      return mine.some((s) => s.service === 'gateway') && mine.some((s) => s.service === 'monitor');
+    });
+    const mine = spans.filter((s) => s.traceId === traceId);
+    const served = mine.find((s) => s.service === 'monitor' && s.name === 'monitor.instances.list process')!;
+    assert.ok(served, 'the monitor handled the request inside the trace');
+    const caller = mine.find((s) => s.spanId === served.parentSpanId);
+    assert.equal(caller?.service, 'gateway', "the monitor's span is a child of the gateway's NATS request span");
+  });
+
+  test('an event written to the outbox while NATS is down is published once NATS is back', async () => {
+    await sys.nats.stop();
+    const res = await call('/v1/api-keys', { method: 'POST', body: JSON.stringify({ name: 'made while NATS was down', role: 'viewer' }) });
+    assert.equal(res.status, 201);
+    const { id } = (await res.json()) as { id: string };
+
+    await sys.restartNats();
+    const nc = await connect({ servers: sys.nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const subject = 'events.api_key.created';
+      const event = await eventually(
+        'the api_key.created event on the EVENTS stream',
+        async () => {
+          const msg = await jsm.streams.getMessage('EVENTS', { last_by_subj: subject });
+          const e = msg?.json<{ data: { key_id: string }; id: string }>();
+          return e?.data.key_id === id ? e : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
+      assert.equal(event.data.key_id, id);
+      // Two keys were made in this system (the admin key and this one): each announced exactly once.
+      const info = await jsm.streams.info('EVENTS', { subjects_filter: subject });
+      assert.equal(info.state.subjects?.[subject], 2);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  test('SIGTERM drains every service within its deadline', async () => {
+    const services = sys.services;
+    const codes = await stopAll(services, SHUTDOWN_TIMEOUT_MS * 3);
+    // Exit code 0 means the ordered shutdown finished before SHUTDOWN_TIMEOUT_MS (past it the kit exits 1).
+    assert.deepEqual(codes, services.map(() => 0));
+    for (const s of services) assert.ok(s.logs.some((l) => l.includes('"msg":"stopped"')), `${s.name} logged its stop`);
+  });
+});
