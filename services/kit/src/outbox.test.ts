@@ -7,7 +7,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/nats-core';
-import { streams, type CloudEvent } from '@switchyard/contracts';
+import { ApiKeyCreated, eventSchema, streams, type CloudEvent } from '@switchyard/contracts';
 import { createPool, migrate, withTransaction, type Pool } from './db.ts';
 import { connectNats, provision, type NatsConnection } from './nats.ts';
 import { OutboxRelay, writeEvent } from './outbox.ts';
@@ -25,10 +25,12 @@ const log = testLogger('outbox-test');
 const schema = uniqueName('kit_outbox');
 // Event subjects are fixed and EVENTS is shared, so this file's events are told apart by their source.
 const source = `kit-test/${schema}`;
+const tenantId = `kit-test-${schema}`;
 
 let pool: Pool;
 let nc: NatsConnection;
 let jsm: JetStreamManager;
+let firstSeq = 0;
 const relays: OutboxRelay[] = [];
 
 before(async () => {
@@ -37,10 +39,13 @@ before(async () => {
   nc = await connectNats({ servers: config.NATS_URL, name: 'outbox-test', log });
   await provision(nc, { streams: [streams.events] });
   jsm = await jetstreamManager(nc);
+  firstSeq = await lastSeq();
 });
 
 after(async () => {
   await Promise.all(relays.map((r) => r.stop()));
+  // EVENTS is shared: take this file's events out of it again.
+  for (const m of await storedSince(firstSeq)) await jsm.streams.deleteMessage(streams.events.name, m.seq);
   await pool.end();
   await nc.close();
   await dropSchema(config.DATABASE_URL, schema);
@@ -53,11 +58,11 @@ const newRelay = (pollMs?: number) => {
   return relay;
 };
 
-const keyCreated = () => ({ key_id: randomUUID(), tenant_id: 'tenant_1', role: 'editor' as const, name: 'ci key' });
+const keyCreated = () => ({ key_id: randomUUID(), tenant_id: tenantId, role: 'editor' as const, name: 'ci key' });
 
 /** Commits one event and returns it. */
 const commitEvent = (about?: string) =>
-  withTransaction(pool, (tx) => writeEvent(tx, source, SUBJECT, keyCreated(), { tenantId: 'tenant_1', about }));
+  withTransaction(pool, (tx) => writeEvent(tx, source, SUBJECT, keyCreated(), { tenantId, about }));
 
 const lastSeq = async () => (await jsm.streams.info(streams.events.name)).state.last_seq;
 
@@ -68,17 +73,17 @@ interface Stored {
   event: CloudEvent<typeof SUBJECT>;
 }
 
-/** This file's events stored in EVENTS after sequence `after`, in order. */
+/** This file's events stored in EVENTS after sequence `afterSeq`, in order, each checked against its contract. */
 async function storedSince(afterSeq: number): Promise<Stored[]> {
   const out: Stored[] = [];
-  let seq = afterSeq + 1;
-  for (;;) {
-    const m = await jsm.streams.getMessage(streams.events.name, { seq, next_by_subj: SUBJECT });
-    if (!m) return out;
-    const event = m.json<CloudEvent<typeof SUBJECT>>();
-    if (event.source === source) out.push({ seq: m.seq, msgId: m.header.get('Nats-Msg-Id'), headers: m.header, event });
-    seq = m.seq + 1;
+  const last = await lastSeq();
+  for (let seq = afterSeq + 1; seq <= last; seq++) {
+    const m = await jsm.streams.getMessage(streams.events.name, { seq });
+    if (!m || m.subject !== SUBJECT || m.json<{ source?: string }>().source !== source) continue;
+    const event = eventSchema(SUBJECT).parse(m.json()) as CloudEvent<typeof SUBJECT>;
+    out.push({ seq: m.seq, msgId: m.header.get('Nats-Msg-Id'), headers: m.header, event });
   }
+  return out;
 }
 
 const row = async (id: string) =>
@@ -109,9 +114,9 @@ describe('writeEvent and OutboxRelay', () => {
     assert.equal(m!.event.source, source);
     assert.equal(m!.event.subject, 'api_key/123');
     assert.equal(m!.event.datacontenttype, 'application/json');
-    assert.equal(m!.event.tenantid, 'tenant_1');
+    assert.equal(m!.event.tenantid, tenantId);
     assert.ok(!Number.isNaN(Date.parse(m!.event.time)));
-    assert.equal(m!.event.data.role, 'editor');
+    assert.equal(ApiKeyCreated.parse(m!.event.data).role, 'editor');
 
     assert.ok((await row(event.id))?.published_at instanceof Date, 'marked published');
     assert.equal(await relay.flush(), 0, 'nothing left to publish');
@@ -122,7 +127,7 @@ describe('writeEvent and OutboxRelay', () => {
     let rolledBack: string | undefined;
     await assert.rejects(
       withTransaction(pool, async (tx) => {
-        rolledBack = (await writeEvent(tx, source, SUBJECT, keyCreated(), { tenantId: 'tenant_1' })).id;
+        rolledBack = (await writeEvent(tx, source, SUBJECT, keyCreated(), { tenantId })).id;
         throw new Error('the change failed');
       }),
       /the change failed/,

@@ -21,7 +21,10 @@ function heartbeats(nc: NatsConnection, instanceId: string) {
       const h = Heartbeat.parse(m.json());
       if (h.instance_id !== instanceId) continue;
       seen.push(h);
-      for (const w of waiters.splice(0)) (w.match(h) ? w.resolve(h) : waiters.push(w));
+      for (const w of waiters.splice(0)) {
+        if (w.match(h)) w.resolve(h);
+        else waiters.push(w);
+      }
     }
   })();
   return {

@@ -1,0 +1,93 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import { baseConfig, ConfigError, envBool, loadConfig } from './config.ts';
+
+const base = baseConfig({ healthPort: 3000 });
+
+/** Runs loadConfig and returns the ConfigError it must throw. */
+function configError(schema: z.ZodType, env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(schema, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('loadConfig accepted a bad environment');
+}
+
+describe('loadConfig', () => {
+  test('applies the defaults to an empty environment', () => {
+    const c = loadConfig(base, {});
+    assert.equal(c.HEALTH_PORT, 3000);
+    assert.equal(c.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/switchyard');
+    assert.equal(c.SHUTDOWN_TIMEOUT_MS, 10_000);
+    assert.equal(c.NODE_ENV, 'development');
+  });
+
+  test('names every bad variable in one error', () => {
+    const err = configError(base, {
+      DATABASE_URL: 'mysql://root@db:3306/app',
+      HEALTH_PORT: 'eighty',
+      NATS_URL: 'http://nats:4222',
+    });
+    assert.equal(err.name, 'ConfigError');
+    assert.equal(err.problems.length, 3, err.message);
+    for (const name of ['DATABASE_URL', 'HEALTH_PORT', 'NATS_URL']) {
+      assert.ok(
+        err.problems.some((p) => p.startsWith(`${name}:`)),
+        `${name} not named in: ${err.message}`,
+      );
+      assert.match(err.message, new RegExp(`- ${name}: `));
+    }
+  });
+
+  test('names a missing required variable as not set', () => {
+    const schema = base.extend({ MASTER_KEY: z.string().min(32) });
+    const err = configError(schema, { HEALTH_PORT: '-1' });
+    assert.deepEqual(
+      err.problems.map((p) => p.split(':')[0]).sort(),
+      ['HEALTH_PORT', 'MASTER_KEY'],
+    );
+    assert.ok(err.problems.includes('MASTER_KEY: is required but not set'), err.message);
+  });
+
+  test('an empty string counts as unset, so the default applies', () => {
+    const c = loadConfig(base, { HEALTH_PORT: '', DATABASE_URL: '', LOG_LEVEL: '' });
+    assert.equal(c.HEALTH_PORT, 3000);
+    assert.equal(c.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/switchyard');
+    assert.equal(c.LOG_LEVEL, 'info');
+  });
+
+  test('an empty required variable is reported as not set', () => {
+    const err = configError(z.object({ MASTER_KEY: z.string() }), { MASTER_KEY: '' });
+    assert.deepEqual(err.problems, ['MASTER_KEY: is required but not set']);
+  });
+
+  test('coerces numbers', () => {
+    const c = loadConfig(base, { HEALTH_PORT: '8081', DB_POOL_MAX: '3' });
+    assert.equal(c.HEALTH_PORT, 8081);
+    assert.equal(c.DB_POOL_MAX, 3);
+  });
+});
+
+describe('envBool', () => {
+  const schema = z.object({ FEATURE: envBool.default(true) });
+
+  test('maps "false" and "0" to false, "true" and "1" to true', () => {
+    assert.equal(loadConfig(schema, { FEATURE: 'false' }).FEATURE, false);
+    assert.equal(loadConfig(schema, { FEATURE: '0' }).FEATURE, false);
+    assert.equal(loadConfig(schema, { FEATURE: 'true' }).FEATURE, true);
+    assert.equal(loadConfig(schema, { FEATURE: '1' }).FEATURE, true);
+  });
+
+  test('rejects "yes", naming the variable', () => {
+    const err = configError(schema, { FEATURE: 'yes' });
+    assert.equal(err.problems.length, 1);
+    assert.match(err.problems[0]!, /^FEATURE: must be one of true, false, 1, 0/);
+  });
+
+  test('an empty value takes the default', () => {
+    assert.equal(loadConfig(schema, { FEATURE: '' }).FEATURE, true);
+  });
+});

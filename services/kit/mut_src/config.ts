@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * Strict booleans: only "true"/"1"/"false"/"0". z.coerce.boolean() would turn
+ * the string "false" into true.
+ */
+export const envBool = z
+  .enum(['true', 'false', '1', '0'], { message: 'must be one of true, false, 1, 0' })
+  .transform((v) => v === 'true' || v === '1');
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const ms = z.coerce.number().int().positive();
+
+/** Variables every service reads. `healthPort` differs per service so one machine can run all seven. */
+export const baseConfig = (defaults: { healthPort: number }) =>
+  z.object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // Local defaults match `npm start`'s own PostgreSQL/Redis/NATS, so nothing is needed on one machine.
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/switchyard'),
+    DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    NATS_URL: z
+      .string()
+      .default('nats://127.0.0.1:4222')
+      .refine((v) => v.split(',').every((u) => /^(nats|tls|wss?):\/\/[^\s]+$/.test(u.trim())), {
+        message: 'must be a comma-separated list of nats:// (or tls://, ws://) URLs',
+      }),
+    NATS_USER: z.string().optional(),
+    NATS_PASSWORD: z.string().optional(),
+    // 3 on a NATS cluster (R3 streams survive a node loss); 1 on a single server.
+    NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+    HEALTH_HOST: z.string().default('0.0.0.0'),
+    HEALTH_PORT: port.default(defaults.healthPort),
+    INSTANCE_ID: z.string().min(1).optional(),
+    // Kubernetes sends SIGKILL 30 s after SIGTERM by default; finishing in 10 s leaves headroom.
+    SHUTDOWN_TIMEOUT_MS: ms.default(10_000),
+    HEARTBEAT_INTERVAL_MS: ms.default(5_000),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  });
+export type BaseConfig = z.infer<ReturnType<typeof baseConfig>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment once; every bad or missing variable is named in one error. */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  // An empty variable means "not set" (compose files and shells often export VAR=).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => {
+    const name = i.path.join('.') || '(environment)';
+    const value = cleaned[String(i.path[0])];
+    const missing = value === undefined;
+    return missing ? `${name}: is required but not set` : `${name}: ${i.message}`;
+  });
+  throw new ConfigError(problems);
+}

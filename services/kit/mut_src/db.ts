@@ -1,0 +1,76 @@
+import type { Pool, PoolClient, PoolConfig } from 'pg';
+import type PgModule from 'pg';
+import { runner } from 'node-pg-migrate';
+import { requireCjs } from './cjs.ts';
+import type { Logger } from './logger.ts';
+
+export type { Pool, PoolClient };
+
+const pg = () => requireCjs('pg') as typeof PgModule;
+
+export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** A pool whose connections work in the service's own schema (and can see nothing else unqualified). */
+export function createPool(opts: { url: string; schema: string; max: number; applicationName: string }): Pool {
+  const config: PoolConfig = {
+    connectionString: opts.url,
+    max: opts.max,
+    application_name: opts.applicationName,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    options: `-c search_path=${quoteIdent(opts.schema)},public`,
+  };
+  const pool = new (pg().Pool)(config);
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Applies a service's SQL migrations to its schema. Replicas starting together
+ * wait on one advisory lock per schema (node-pg-migrate's own lock is global and
+ * fails instead of waiting, so it is turned off).
+ */
+export async function migrate(opts: { url: string; schema: string; dir: string | string[]; log: Logger }): Promise<string[]> {
+  const client = new (pg().Client)({ connectionString: opts.url, application_name: `${opts.schema}-migrate` });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`switchyard:migrate:${opts.schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(opts.schema)}`);
+    const applied = await runner({
+      dbClient: client,
+      // Globs let the kit's migrations and the service's run as one ordered list.
+      dir: (Array.isArray(opts.dir) ? opts.dir : [opts.dir]).map((d) => `${d}/*.sql`),
+      useGlob: true,
+      schema: opts.schema,
+      migrationsTable: 'pgmigrations',
+      direction: 'up',
+      count: Infinity,
+      noLock: true,
+      checkOrder: true,
+      log: () => {},
+      logger: { debug: () => {}, info: () => {}, warn: (m: string) => opts.log.warn(m), error: (m: string) => opts.log.error(m) },
+    });
+    const names = applied.map((m) => m.name);
+    if (names.length) opts.log.info({ schema: opts.schema, applied: names }, 'migrations applied');
+    return names;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`switchyard:migrate:${opts.schema}`]).catch(() => {});
+    await client.end();
+  }
+}

@@ -1,0 +1,205 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { jetstream, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { deadLetterSubject, type ConsumerDef, type DeadLetter } from '@switchyard/contracts';
+import type { z } from 'zod';
+import { AppError, fieldErrors, isAppError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { counter, histogram } from './instruments.ts';
+import { extractTrace } from './nats.ts';
+
+const tracer = trace.getTracer('switchyard.jobs');
+const outcomes = counter('switchyard.jobs', 'jobs', 'Jobs by outcome (ok, retry, dead_letter, poison)');
+const duration = histogram('switchyard.jobs', 'job_duration', 'Time to run a job');
+
+export interface JobContext {
+  subject: string;
+  /** 1 on the first delivery. */
+  attempt: number;
+  lastAttempt: boolean;
+  log: Logger;
+  /** Tells JetStream the job is alive (also done automatically on an interval). */
+  working(): void;
+}
+
+export type JobFailure = { reason: 'poison' | 'permanent' | 'exhausted'; error: AppError; deliveries: number };
+
+export interface JobRunnerOptions<S extends z.ZodType> {
+  nc: NatsConnection;
+  consumer: ConsumerDef;
+  schema: S;
+  handler: (payload: z.output<S>, ctx: JobContext) => Promise<void>;
+  log: Logger;
+  concurrency: number;
+  /** Delay before redelivery of a retryable failure; `attempt` starts at 1. */
+  backoffMs?: (attempt: number) => number;
+  /** Called once when a job is given up (after it is parked on the dead-letter subject). */
+  onGiveUp?: (payload: unknown, failure: JobFailure) => Promise<void>;
+}
+
+export const exponentialBackoff =
+  (baseMs = 1_000, maxMs = 60_000) =>
+  (attempt: number) => {
+    const raw = Math.min(baseMs * 2 ** (attempt - 1), maxMs);
+    return Math.round(raw * (0.8 + Math.random() * 0.4));
+  };
+
+/**
+ * Pulls jobs from a durable consumer with at most `concurrency` in flight.
+ * Outcomes live here, once: parse failure → term; retryable → nak(backoff)
+ * until the last delivery, then dead-letter and ack; permanent → dead-letter
+ * and term; long work → working() on an interval.
+ */
+export class JobRunner<S extends z.ZodType> {
+  private readonly js: JetStreamClient;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+  private slotFreed?: () => void;
+  private loop?: Promise<void>;
+  private stopFetch?: () => void;
+
+  constructor(private readonly o: JobRunnerOptions<S>) {
+    this.js = jetstream(o.nc);
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  /** Stops pulling and waits for the jobs in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopFetch?.();
+    this.slotFreed?.();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  get active(): number {
+    return this.inFlight.size;
+  }
+
+  private async run() {
+    const { stream, durable } = this.o.consumer;
+    while (!this.stopped) {
+      const free = this.o.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((r) => (this.slotFreed = r));
+        continue;
+      }
+      try {
+        const consumer = await this.js.consumers.get(stream, durable);
+        const batch = await consumer.fetch({ max_messages: free, expires: 2_000 });
+        this.stopFetch = () => batch.stop();
+        for await (const m of batch) {
+          const p = this.process(m).finally(() => {
+            this.inFlight.delete(p);
+            this.slotFreed?.();
+          });
+          this.inFlight.add(p);
+        }
+      } catch (err) {
+        if (this.stopped) break;
+        this.o.log.warn({ err, stream, durable }, 'job fetch failed; retrying');
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  }
+
+  private async process(m: JsMsg) {
+    const started = performance.now();
+    const attempt = m.info.deliveryCount;
+    const last = attempt >= this.o.consumer.maxDeliver;
+    const log = this.o.log.child({ job_subject: m.subject, attempt });
+    const parent = extractTrace(m.headers);
+
+    await tracer.startActiveSpan(
+      `${m.subject} process`,
+      { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': m.subject } },
+      parent,
+      async (span) => {
+        let payload: unknown;
+        try {
+          payload = m.json();
+        } catch {
+          payload = undefined;
+        }
+        const parsed = this.o.schema.safeParse(payload);
+        if (!parsed.success) {
+          const error = new AppError('VALIDATION_FAILED', 'job does not match its contract', {
+            errors: fieldErrors(parsed.error.issues),
+          });
+          log.error({ errors: error.errors }, 'poison job dropped');
+          await this.giveUp(m, payload, { reason: 'poison', error, deliveries: attempt });
+          // No reason: nats-server 2.9 ignores "+TERM <reason>" and would redeliver (the reason is logged above).
+          m.term();
+          outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'poison' });
+          span.setStatus({ code: SpanStatusCode.ERROR, message: 'poison' });
+          span.end();
+          return;
+        }
+
+        const interval = Math.max(1_000, Math.floor(this.o.consumer.ackWaitMs / 3));
+        const heartbeat = setInterval(() => {}, interval);
+        try {
+          await this.o.handler(parsed.data, { subject: m.subject, attempt, lastAttempt: last, log, working: () => m.working() });
+          clearInterval(heartbeat);
+          await m.ackAck().catch(() => m.ack());
+          outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'ok' });
+        } catch (err) {
+          clearInterval(heartbeat);
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          // Unknown errors (a dropped connection, say) are worth another try; AppErrors say for themselves.
+          const retryable = isAppError(err) ? err.retryable : true;
+          const error = isAppError(err) ? err : new AppError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
+          if (retryable && !last) {
+            const delay = (this.o.backoffMs ?? exponentialBackoff())(attempt);
+            log.warn({ err, retry_in_ms: delay }, 'job failed; will retry');
+            m.nak(delay);
+            outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'retry' });
+          } else {
+            const reason = retryable ? 'exhausted' : 'permanent';
+            log.error({ err, reason }, 'job failed for good');
+            await this.giveUp(m, parsed.data, { reason, error, deliveries: attempt });
+            if (reason === 'exhausted') m.ack();
+            else m.term(); // no reason, as above: 2.9 ignores it
+            outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'dead_letter' });
+          }
+        } finally {
+          duration().record(performance.now() - started, { consumer: this.o.consumer.durable });
+          span.end();
+        }
+      },
+    );
+  }
+
+  private async giveUp(m: JsMsg, payload: unknown, failure: JobFailure) {
+    const { stream, durable } = this.o.consumer;
+    const letter: DeadLetter = {
+      stream,
+      consumer: durable,
+      subject: m.subject,
+      deliveries: failure.deliveries,
+      reason: failure.reason,
+      error: { code: failure.error.code, message: failure.error.message },
+      // A job that was not JSON has no payload; null keeps the letter valid against DeadLetter.
+      payload: payload ?? null,
+      failed_at: new Date().toISOString(),
+    };
+    try {
+      await this.js.publish(deadLetterSubject(stream, durable), JSON.stringify(letter), {
+        msgID: `${stream}:${m.seq}`,
+      });
+    } catch (err) {
+      this.o.log.error({ err }, 'could not park job on the dead-letter stream');
+    }
+    if (this.o.onGiveUp) {
+      try {
+        await this.o.onGiveUp(payload, failure);
+      } catch (err) {
+        this.o.log.error({ err }, 'give-up hook failed');
+      }
+    }
+  }
+}

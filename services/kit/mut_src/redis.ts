@@ -1,0 +1,21 @@
+import type { Redis as RedisClient, RedisOptions } from 'ioredis';
+import type IORedisModule from 'ioredis';
+import { requireCjs } from './cjs.ts';
+
+export type { RedisClient };
+
+export function createRedis(url: string, opts: { name: string }): RedisClient {
+  const { Redis } = requireCjs('ioredis') as typeof IORedisModule;
+  const options: RedisOptions = {
+    connectionName: opts.name,
+    // Fail fast while disconnected instead of queueing commands without limit; readiness reports it.
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    lazyConnect: true,
+  };
+  const redis = new Redis(url, options);
+  // Errors surface through readiness and command rejections; an 'error' without a listener would crash.
+  redis.on('error', () => {});
+  return redis;
+}

@@ -1,0 +1,214 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import { AnyReply, type RequestRoute } from '@switchyard/contracts';
+import { AppError } from './errors.ts';
+import { connectNats, type NatsConnection } from './nats.ts';
+import { RpcClient, serveRequests, type RequestServer } from './rpc.ts';
+import { testConfig, testLogger, uniqueName } from './testing.ts';
+
+const config = testConfig();
+const log = testLogger('rpc-test');
+
+// Routes on a unique prefix so other processes on the shared NATS never answer them.
+const prefix = uniqueName('kitrpc');
+const route = <Req extends z.ZodType, Res extends z.ZodType>(verb: string, request: Req, response: Res, timeoutMs = 2_000) =>
+  ({ subject: `${prefix}.${verb}`, service: 'orchestrator', request, response, timeoutMs }) satisfies RequestRoute<Req, Res>;
+
+const Greeting = z.object({ greeting: z.string() });
+const routes = {
+  greet: route('greet', z.object({ name: z.string().min(1), times: z.number().int().positive().default(1) }), Greeting),
+  find: route('find', z.object({ id: z.string() }), Greeting),
+  crash: route('crash', z.object({}), Greeting),
+  slow: route('slow', z.object({ tag: z.string() }), Greeting),
+};
+const nobody = route('nobody', z.object({}), Greeting);
+
+/** A promise with its resolver outside, for handlers the test holds and releases. */
+function gate() {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
+
+let serverNc: NatsConnection;
+let clientNc: NatsConnection;
+let server: RequestServer;
+let client: RpcClient;
+const slow = new Map<string, { entered: ReturnType<typeof gate>; release: ReturnType<typeof gate> }>();
+const slowGates = (tag: string) => {
+  let g = slow.get(tag);
+  if (!g) slow.set(tag, (g = { entered: gate(), release: gate() }));
+  return g;
+};
+
+before(async () => {
+  serverNc = await connectNats({ servers: config.NATS_URL, name: 'rpc-test-server', log });
+  clientNc = await connectNats({ servers: config.NATS_URL, name: 'rpc-test-client', log });
+  server = serveRequests(serverNc, {
+    routes,
+    queue: prefix,
+    log,
+    handlers: {
+      greet: async ({ name, times }) => ({ greeting: `hello ${name}`.repeat(times) }),
+      find: async ({ id }) => {
+        throw new AppError('NOT_FOUND', `integration ${id} not found`, { details: { id } });
+      },
+      crash: async () => {
+        throw new Error('connect ECONNREFUSED 10.0.0.7:5432 password=hunter2');
+      },
+      slow: async ({ tag }) => {
+        const g = slowGates(tag);
+        g.entered.open();
+        await g.release.promise;
+        return { greeting: `done ${tag}` };
+      },
+    },
+  });
+  client = new RpcClient(clientNc);
+  // Subscriptions are live once the server has seen them.
+  await serverNc.flush();
+});
+
+after(async () => {
+  for (const g of slow.values()) g.release.open();
+  await server.drain();
+  await serverNc.close();
+  await clientNc.close();
+});
+
+/** Sends raw bytes as a request, the way a client without the contract would. */
+async function rawRequest(subject: string, body: string): Promise<AnyReply> {
+  const msg = await clientNc.request(subject, body, { timeout: 2_000 });
+  return AnyReply.parse(msg.json());
+}
+
+/** The AppError a call rejects with. */
+async function appError(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof AppError, `expected an AppError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('the call succeeded');
+}
+
+describe('serveRequests and RpcClient', () => {
+  test('round trip through the contract (defaults applied on the server)', async () => {
+    const res = await client.request(routes.greet, { name: 'ada' });
+    assert.deepEqual(res, { greeting: 'hello ada' });
+    assert.deepEqual(await client.request(routes.greet, { name: 'x', times: 2 }), { greeting: 'hello xhello x' });
+  });
+
+  test('the client rejects a request that breaks the contract before sending it, naming the field', async () => {
+    const err = await appError(client.request(routes.greet, { name: '' }));
+    assert.equal(err.code, 'VALIDATION_FAILED');
+    assert.deepEqual(
+      err.errors?.map((e) => e.field),
+      ['name'],
+    );
+  });
+
+  test('the server rejects a request that breaks the contract, naming the field', async () => {
+    const reply = await rawRequest(routes.greet.subject, JSON.stringify({ name: 42, times: 1 }));
+    assert.equal(reply.ok, false);
+    assert.ok(!reply.ok);
+    assert.equal(reply.error.code, 'VALIDATION_FAILED');
+    assert.deepEqual(
+      reply.error.errors?.map((e) => e.field),
+      ['name'],
+    );
+  });
+
+  test('the server answers BAD_REQUEST to a body that is not JSON', async () => {
+    const reply = await rawRequest(routes.greet.subject, '{not json');
+    assert.ok(!reply.ok);
+    assert.equal(reply.error.code, 'BAD_REQUEST');
+  });
+
+  test("a handler's AppError arrives with its code, message and details", async () => {
+    const err = await appError(client.request(routes.find, { id: 'int_1' }));
+    assert.equal(err.code, 'NOT_FOUND');
+    assert.equal(err.message, 'integration int_1 not found');
+    assert.deepEqual(err.details, { id: 'int_1' });
+    assert.equal(err.retryable, false);
+  });
+
+  test('a plain Error from a handler arrives as INTERNAL without its detail', async () => {
+    const err = await appError(client.request(routes.crash, {}));
+    assert.equal(err.code, 'INTERNAL');
+    assert.equal(err.message, 'internal error');
+    const raw = await rawRequest(routes.crash.subject, '{}');
+    assert.doesNotMatch(JSON.stringify(raw), /hunter2|ECONNREFUSED|10\.0\.0\.7/);
+  });
+
+  test('no server for the subject → UNAVAILABLE, retryable', async () => {
+    const err = await appError(client.request(nobody, {}));
+    assert.equal(err.code, 'UNAVAILABLE');
+    assert.equal(err.retryable, true);
+  });
+
+  test('a handler slower than the timeout → TIMEOUT', async () => {
+    const g = slowGates('timeout');
+    const started = performance.now();
+    const err = await appError(client.request(routes.slow, { tag: 'timeout' }, { timeoutMs: 150 }));
+    const took = performance.now() - started;
+    assert.equal(err.code, 'TIMEOUT');
+    assert.equal(err.retryable, true);
+    assert.ok(took < 1_500, `took ${took} ms for a 150 ms timeout`);
+    // The handler did get the request; let it finish.
+    await g.entered.promise;
+    g.release.open();
+  });
+});
+
+describe('RequestServer.drain', () => {
+  test('waits for an in-flight request to complete and reply', async () => {
+    const drainNc = await connectNats({ servers: config.NATS_URL, name: 'rpc-test-drain', log });
+    const tag = uniqueName('drain');
+    const g = slowGates(tag);
+    const drainRoutes = { slow: route(`drain_${tag}.slow`, z.object({ tag: z.string() }), Greeting) };
+    const events: string[] = [];
+    try {
+      const s = serveRequests(drainNc, {
+        routes: drainRoutes,
+        queue: prefix,
+        log,
+        handlers: {
+          slow: async (req) => {
+            g.entered.open();
+            await g.release.promise;
+            events.push('handler done');
+            return { greeting: `done ${req.tag}` };
+          },
+        },
+      });
+      await drainNc.flush();
+
+      const call = client.request(drainRoutes.slow, { tag }, { timeoutMs: 5_000 }).then((r) => {
+        events.push('reply');
+        return r;
+      });
+      await g.entered.promise;
+      const drained = s.drain().then(() => events.push('drained'));
+      // A round trip through the server: the drain has reached it, yet must not finish while the handler runs.
+      await drainNc.flush();
+      await clientNc.flush();
+      assert.equal(events.length, 0, events.join(','));
+
+      g.release.open();
+      assert.deepEqual(await call, { greeting: `done ${tag}` });
+      await drained;
+      assert.equal(events[0], 'handler done');
+      assert.ok(events.includes('reply') && events.includes('drained'), events.join(','));
+
+      // Drained: the subject has no responder any more.
+      const err = await appError(client.request(drainRoutes.slow, { tag }, { timeoutMs: 1_000 }));
+      assert.equal(err.code, 'UNAVAILABLE');
+    } finally {
+      g.release.open();
+      await drainNc.close();
+    }
+  });
+});

@@ -1,0 +1,149 @@
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { AnyReply, type RequestRoute } from '@switchyard/contracts';
+import type { z } from 'zod';
+import { AppError, fieldErrors, toAppError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { histogram } from './instruments.ts';
+import { extractTrace, injectTrace } from './nats.ts';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const tracer = trace.getTracer('switchyard.rpc');
+const handled = histogram('switchyard.rpc', 'rpc_server_duration', 'Time to handle a NATS request');
+
+export interface RequestContext {
+  log: Logger;
+  subject: string;
+}
+export type Handler<R extends RequestRoute> = (
+  req: z.output<R['request']>,
+  ctx: RequestContext,
+) => Promise<z.input<R['response']>>;
+/** One handler per route of the catalog: a missing or mistyped one does not compile. */
+export type Handlers<C extends Record<string, RequestRoute>> = { [K in keyof C]: Handler<C[K]> };
+
+export interface RequestServer {
+  /** Stops taking requests and waits for the ones in flight. */
+  drain(): Promise<void>;
+}
+
+/** Serves a catalog of request routes on core NATS in one queue group per service. */
+export function serveRequests<C extends Record<string, RequestRoute>>(
+  nc: NatsConnection,
+  opts: { routes: C; handlers: Handlers<C>; queue: string; log: Logger },
+): RequestServer {
+  const inFlight = new Set<Promise<void>>();
+  const subs: Subscription[] = [];
+  for (const key of Object.keys(opts.routes) as (keyof C & string)[]) {
+    const route = opts.routes[key]!;
+    const handler = opts.handlers[key] as Handler<RequestRoute>;
+    subs.push(
+      nc.subscribe(route.subject, {
+        queue: opts.queue,
+        callback: (err, msg) => {
+          if (err) return opts.log.error({ err, subject: route.subject }, 'subscription error');
+          const p = handle(route, handler, msg, opts.log).finally(() => inFlight.delete(p));
+          inFlight.add(p);
+        },
+      }),
+    );
+  }
+  return {
+    async drain() {
+      await Promise.allSettled(subs.map((s) => s.drain()));
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+async function handle(route: RequestRoute, handler: Handler<RequestRoute>, msg: Msg, log: Logger) {
+  const started = performance.now();
+  const parent = extractTrace(msg.headers);
+  await tracer.startActiveSpan(
+    `${route.subject} process`,
+    { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': route.subject } },
+    parent,
+    async (span) => {
+      let reply: AnyReply;
+      try {
+        let raw: unknown;
+        try {
+          raw = msg.data.length ? JSON.parse(dec.decode(msg.data)) : {};
+        } catch {
+          throw new AppError('BAD_REQUEST', 'request body is not JSON');
+        }
+        const parsed = route.request.safeParse(raw);
+        if (!parsed.success)
+          throw new AppError('VALIDATION_FAILED', 'request does not match its contract', {
+            errors: fieldErrors(parsed.error.issues),
+          });
+        const data = await handler(parsed.data, { log, subject: route.subject });
+        // A response that breaks the contract is our bug, caught here rather than by the caller.
+        reply = { ok: true, data: route.response.parse(data) };
+      } catch (err) {
+        const appErr = toAppError(err);
+        if (appErr.code === 'INTERNAL') {
+          log.error({ err, subject: route.subject }, 'request handler failed');
+          span.recordException(err as Error);
+        }
+        span.setStatus({ code: SpanStatusCode.ERROR, message: appErr.code });
+        reply = { ok: false, error: appErr.toBody() };
+      }
+      if (msg.reply) msg.respond(enc.encode(JSON.stringify(reply)));
+      handled().record(performance.now() - started, { subject: route.subject, ok: String(reply.ok) });
+      span.end();
+    },
+  );
+}
+
+/** Calls request routes: validates what it sends and what it gets back, with a timeout. */
+export class RpcClient {
+  constructor(private readonly nc: NatsConnection) {}
+
+  async request<R extends RequestRoute>(
+    route: R,
+    payload: z.input<R['request']>,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<z.output<R['response']>> {
+    const body = route.request.safeParse(payload);
+    if (!body.success)
+      throw new AppError('VALIDATION_FAILED', 'request does not match its contract', {
+        errors: fieldErrors(body.error.issues),
+      });
+    return tracer.startActiveSpan(
+      `${route.subject} send`,
+      { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': route.subject } },
+      async (span) => {
+        try {
+          const h = injectTrace(natsHeaders(), context.active());
+          const timeout = opts.timeoutMs ?? route.timeoutMs;
+          let msg: Msg;
+          try {
+            msg = await this.nc.request(route.subject, enc.encode(JSON.stringify(body.data)), { timeout, headers: h });
+          } catch (err) {
+            throw transportError(route, err, timeout);
+          }
+          const reply = AnyReply.parse(JSON.parse(dec.decode(msg.data)));
+          if (!reply.ok) throw AppError.fromBody(reply.error);
+          return route.response.parse(reply.data) as z.output<R["response"]>;
+        } catch (err) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof AppError ? err.code : 'error' });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+}
+
+function transportError(route: RequestRoute, err: unknown, timeout: number): AppError {
+  const text = String((err as Error)?.message ?? err);
+  const name = (err as Error)?.name ?? '';
+  if (/no responders/i.test(text) || name === 'NoRespondersError')
+    return new AppError('UNAVAILABLE', `${route.service} is not available`, { cause: err });
+  if (/timeout/i.test(text) || name === 'TimeoutError')
+    return new AppError('TIMEOUT', `${route.service} did not answer within ${timeout} ms`, { cause: err });
+  return new AppError('UNAVAILABLE', `could not reach ${route.service}`, { cause: err });
+}

@@ -1,0 +1,277 @@
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import {
+  Heartbeat,
+  signals,
+  statusRequests,
+  streams as allStreams,
+  type ConsumerDef,
+  type DependencyHealth,
+  type RequestRoute,
+  type ServiceName,
+  type ServiceStatus,
+  type StreamDef,
+} from '@switchyard/contracts';
+import type { z } from 'zod';
+import type { BaseConfig } from './config.ts';
+import { createPool, migrate, type Pool } from './db.ts';
+import { probe, startHealthServer, type State } from './health.ts';
+import { JobRunner, type JobRunnerOptions } from './jobs.ts';
+import type { Logger } from './logger.ts';
+import { connectNats, provision, type NatsConnection } from './nats.ts';
+import { OutboxRelay } from './outbox.ts';
+import { createRedis, type RedisClient } from './redis.ts';
+import { RpcClient, serveRequests, type Handlers } from './rpc.ts';
+import { Shutdown } from './shutdown.ts';
+import type { Telemetry } from './telemetry.ts';
+
+const KIT_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
+const enc = new TextEncoder();
+
+export interface RuntimeOptions {
+  service: ServiceName;
+  version: string;
+  instanceId: string;
+  config: BaseConfig;
+  log: Logger;
+  telemetry?: Telemetry;
+  /** The service's own SQL migrations (the kit's outbox migration runs first). */
+  migrationsDir?: string;
+  /** PostgreSQL schema; defaults to the service name with dashes as underscores. */
+  schema?: string;
+  /** Consumers this service reads; every declared stream is provisioned. */
+  consumers?: readonly ConsumerDef[];
+}
+
+/**
+ * Everything a service stands on: pool, Redis, NATS, health server,
+ * `<service>.status`, heartbeats and an ordered shutdown. Each resource is
+ * registered with its close step the moment it is created.
+ */
+export class Runtime {
+  readonly service: ServiceName;
+  readonly version: string;
+  readonly instanceId: string;
+  readonly config: BaseConfig;
+  readonly log: Logger;
+  readonly schema: string;
+  readonly startedAt = new Date();
+  readonly shutdown: Shutdown;
+  pool!: Pool;
+  redis!: RedisClient;
+  nc!: NatsConnection;
+  js!: JetStreamClient;
+  rpc!: RpcClient;
+  healthPort = 0;
+  private state: State = 'starting';
+  private heartbeatTimer?: NodeJS.Timeout;
+
+  private constructor(private readonly o: RuntimeOptions) {
+    this.service = o.service;
+    this.version = o.version;
+    this.instanceId = o.instanceId;
+    this.config = o.config;
+    this.log = o.log;
+    this.schema = o.schema ?? o.service.replace(/-/g, '_');
+    this.shutdown = new Shutdown(o.log);
+  }
+
+  static async create(o: RuntimeOptions): Promise<Runtime> {
+    const rt = new Runtime(o);
+    try {
+      await rt.init();
+    } catch (err) {
+      await rt.stop('start failed');
+      throw err;
+    }
+    return rt;
+  }
+
+  private async init() {
+    const { config, log } = this;
+    const health = await startHealthServer({
+      host: config.HEALTH_HOST,
+      port: config.HEALTH_PORT,
+      state: () => this.state,
+      checks: () => this.checks(),
+      metrics: (req, res) =>
+        this.o.telemetry ? this.o.telemetry.metricsHandler(req, res) : res.writeHead(404).end('no telemetry'),
+    });
+    this.healthPort = health.port;
+    this.shutdown.on('resources', 'health server', () => health.close());
+
+    await migrate({
+      url: config.DATABASE_URL,
+      schema: this.schema,
+      dir: this.o.migrationsDir ? [KIT_MIGRATIONS, this.o.migrationsDir] : KIT_MIGRATIONS,
+      log,
+    });
+    this.pool = createPool({
+      url: config.DATABASE_URL,
+      schema: this.schema,
+      max: config.DB_POOL_MAX,
+      applicationName: this.instanceId,
+    });
+    this.shutdown.on('resources', 'postgres pool', () => this.pool.end());
+
+    this.redis = createRedis(config.REDIS_URL, { name: this.instanceId });
+    this.shutdown.on('resources', 'redis', async () => {
+      await this.redis.quit().catch(() => this.redis.disconnect());
+    });
+    await this.redis.connect();
+
+    this.nc = await connectNats({
+      servers: config.NATS_URL,
+      name: this.instanceId,
+      user: config.NATS_USER,
+      pass: config.NATS_PASSWORD,
+      log,
+    });
+    this.shutdown.on('nats', 'nats drain', () => (this.nc.isClosed() ? undefined : this.nc.drain()));
+    this.js = jetstream(this.nc);
+    this.rpc = new RpcClient(this.nc);
+    await provision(this.nc, {
+      streams: Object.values(allStreams) as StreamDef[],
+      consumers: this.o.consumers ?? [],
+      replicas: config.NATS_STREAM_REPLICAS,
+    });
+
+    this.serve({ status: statusRequests[this.service] }, { status: async () => this.status() });
+    this.startHeartbeat();
+  }
+
+  /** Serves request routes; they stop taking requests first on shutdown and finish what is in flight. */
+  serve<C extends Record<string, RequestRoute>>(routes: C, handlers: Handlers<C>): void {
+    const server = serveRequests(this.nc, { routes, handlers, queue: this.service, log: this.log });
+    this.shutdown.on('stop-intake', `requests ${Object.values(routes).map((r) => r.subject).join(',')}`, () =>
+      server.drain(),
+    );
+  }
+
+  /**
+   * Handles a fire-and-forget signal (core NATS, queue group per service):
+   * messages that do not parse are logged and dropped.
+   */
+  listen<S extends z.ZodType>(subject: string, schema: S, handler: (msg: z.output<S>) => Promise<void>): void {
+    const inFlight = new Set<Promise<void>>();
+    const sub = this.nc.subscribe(subject, {
+      queue: this.service,
+      callback: (err, msg) => {
+        if (err) return;
+        let raw: unknown;
+        try {
+          raw = msg.json();
+        } catch {
+          raw = undefined;
+        }
+        const parsed = schema.safeParse(raw);
+        if (!parsed.success) return this.log.warn({ subject, issues: parsed.error.issues.length }, 'malformed message dropped');
+        const p = handler(parsed.data)
+          .catch((e: unknown) => this.log.error({ err: e, subject }, 'signal handler failed'))
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      },
+    });
+    this.shutdown.on('stop-intake', `signal ${subject}`, async () => {
+      await sub.drain();
+      await Promise.allSettled([...inFlight]);
+    });
+  }
+
+  /** Starts a job runner on a durable consumer. */
+  runJobs<S extends z.ZodType>(opts: Omit<JobRunnerOptions<S>, 'nc' | 'log'>): JobRunner<S> {
+    const runner = new JobRunner({ ...opts, nc: this.nc, log: this.log.child({ consumer: opts.consumer.durable }) });
+    runner.start();
+    this.shutdown.on('in-flight', `jobs ${opts.consumer.durable}`, () => runner.stop());
+    return runner;
+  }
+
+  /** Starts the outbox relay for this service's schema; it runs until in-flight work is done. */
+  startOutbox(opts: { pollMs?: number } = {}): OutboxRelay {
+    const relay = new OutboxRelay({
+      pool: this.pool,
+      databaseUrl: this.config.DATABASE_URL,
+      schema: this.schema,
+      nc: this.nc,
+      log: this.log.child({ component: 'outbox' }),
+      pollMs: opts.pollMs,
+    });
+    relay.start();
+    this.shutdown.on('outbox', 'outbox relay', async () => {
+      await relay.flush().catch(() => {});
+      await relay.stop();
+    });
+    return relay;
+  }
+
+  markReady(): void {
+    this.state = 'ready';
+    this.sendHeartbeat();
+  }
+
+  /** The process's telemetry, when the runtime was started by serviceMain. */
+  get telemetry(): Telemetry | undefined {
+    return this.o.telemetry;
+  }
+
+  get currentState(): State {
+    return this.state;
+  }
+
+  async checks(): Promise<Record<'postgres' | 'redis' | 'nats', DependencyHealth>> {
+    const [postgres, redis, nats] = await Promise.all([
+      this.pool ? probe(() => this.pool.query('SELECT 1')) : Promise.resolve<DependencyHealth>({ status: 'down', error: 'not connected' }),
+      this.redis ? probe(() => this.redis.ping()) : Promise.resolve<DependencyHealth>({ status: 'down', error: 'not connected' }),
+      this.nc ? probe(() => this.nc.rtt()) : Promise.resolve<DependencyHealth>({ status: 'down', error: 'not connected' }),
+    ]);
+    return { postgres, redis, nats };
+  }
+
+  async status(): Promise<ServiceStatus> {
+    return {
+      service: this.service,
+      instance_id: this.instanceId,
+      version: this.version,
+      started_at: this.startedAt.toISOString(),
+      uptime_s: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      state: this.state,
+      dependencies: await this.checks(),
+    };
+  }
+
+  private startHeartbeat() {
+    const interval = this.config.HEARTBEAT_INTERVAL_MS;
+    this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), interval);
+    this.heartbeatTimer.unref();
+    this.shutdown.on('not-ready', 'heartbeat', () => {
+      clearInterval(this.heartbeatTimer);
+      return this.sendHeartbeat(true);
+    });
+  }
+
+  private async sendHeartbeat(stopping = false) {
+    try {
+      const beat: Heartbeat = {
+        ...(await this.status()),
+        host: hostname(),
+        pid: process.pid,
+        interval_ms: this.config.HEARTBEAT_INTERVAL_MS,
+        stopping,
+      };
+      if (!this.nc.isClosed()) this.nc.publish(signals.heartbeat, enc.encode(JSON.stringify(Heartbeat.parse(beat))));
+    } catch (err) {
+      this.log.debug({ err }, 'heartbeat not sent');
+    }
+  }
+
+  /** Ordered shutdown: not ready → stop intake → finish in-flight → outbox → NATS → pools → telemetry. */
+  async stop(reason: string): Promise<boolean> {
+    this.state = 'draining';
+    if (this.o.telemetry) {
+      const t = this.o.telemetry;
+      this.shutdown.on('telemetry', 'telemetry flush', () => t.shutdown());
+    }
+    return this.shutdown.run(this.config.SHUTDOWN_TIMEOUT_MS, reason);
+  }
+}
