@@ -1,0 +1,25 @@
+/** The README and the OpenAPI document stay true to the code. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { z } from 'zod';
+import { ROOT } from '../scripts/lib/infra.ts';
+import { Config as credentials } from '../services/credentials/src/config.ts';
+import { Config as gateway } from '../services/gateway/src/config.ts';
+import { Config as integrations } from '../services/integrations/src/config.ts';
+import { Config as monitor } from '../services/monitor/src/config.ts';
+import { Config as orchestrator } from '../services/orchestrator/src/config.ts';
+import { Config as syncWorker } from '../services/sync-worker/src/config.ts';
+import { Config as webhookDispatcher } from '../services/webhook-dispatcher/src/config.ts';
+
+const schemas: z.ZodObject[] = [gateway, integrations, credentials, syncWorker, webhookDispatcher, monitor, orchestrator];
+
+test("the README's configuration table lists every variable the services read, and no other", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Tests'));
+  const documented = new Set([...section.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
+  const read = new Set(schemas.flatMap((s) => Object.keys(s.shape)));
+  assert.deepEqual([...read].filter((v) => !documented.has(v)).sort(), [], 'variables read but not documented');
+  assert.deepEqual([...documented].filter((v) => !read.has(v)).sort(), [], 'variables documented but not read');
+});
