@@ -18,7 +18,7 @@ const schemas: z.ZodObject[] = [gateway, integrations, credentials, syncWorker, 
 test("the README's configuration table lists every variable the services read, and no other", () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Tests'));
-  const documented = new Set([...section.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
+  const documented = new Set([...section.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]!));
   const read = new Set(schemas.flatMap((s) => Object.keys(s.shape)));
   assert.deepEqual([...read].filter((v) => !documented.has(v)).sort(), [], 'variables read but not documented');
   assert.deepEqual([...documented].filter((v) => !read.has(v)).sort(), [], 'variables documented but not read');

@@ -6,3 +6,6 @@ export * from './jobs.ts';
 export * from './streams.ts';
 export * from './api/api-keys.ts';
 export * from './api/system.ts';
+export * from './api/integrations.ts';
+export * from './catalog.ts';
+export * from './credentials.ts';

@@ -137,6 +137,8 @@ describe('JobRunner', () => {
         if (seen.length === 5) allDone.resolve();
       },
     });
+    // Cleanups run last-first: a failed assertion must not leave the runner's stop() waiting on held handlers.
+    cleanups.push(async () => release.resolve());
 
     await within('two handlers running', twoIn.promise);
     assert.equal(runner.active, 2);

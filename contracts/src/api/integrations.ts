@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+export const IntegrationType = z.enum(['POSTGRESQL'], { message: 'unknown integration type; supported: POSTGRESQL' });
+export type IntegrationType = z.infer<typeof IntegrationType>;
+
+export const SslMode = z.enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']);
+export type SslMode = z.infer<typeof SslMode>;
+
+/** What a customer hands over to connect a PostgreSQL database. */
+export const PostgresCredential = z
+  .object({
+    host: z.string().trim().min(1).max(255).describe('Host name or IP address'),
+    port: z.number().int().min(1).max(65_535).default(5432),
+    username: z.string().min(1).max(128),
+    password: z.string().min(1).max(1_024),
+    database_name: z.string().min(1).max(128),
+    sslmode: SslMode.optional().describe('As libpq: disable, allow, prefer (default), require, verify-ca, verify-full'),
+  })
+  .strict();
+export type PostgresCredential = z.infer<typeof PostgresCredential>;
+
+export const SyncFrequency = z.enum(['manual', 'hourly', 'daily', 'weekly']);
+export type SyncFrequency = z.infer<typeof SyncFrequency>;
+
+const identifier = z.string().min(1).max(63);
+export const IntegrationConfig = z
+  .object({
+    schemas: z.array(identifier).max(1_000).optional().describe('Schemas to discover (default: every non-system schema)'),
+    syncFrequency: SyncFrequency.optional().describe('How often a sync runs on its own (default: manual)'),
+  })
+  .strict();
+export type IntegrationConfig = z.infer<typeof IntegrationConfig>;
+
+export const IntegrationStatus = z.enum(['CONNECTED', 'DISCONNECTED']);
+export type IntegrationStatus = z.infer<typeof IntegrationStatus>;
+
+export const CreateIntegrationBody = z
+  .object({
+    integration_type: IntegrationType,
+    name: z.string().trim().min(1).max(200).optional(),
+    credential: PostgresCredential,
+    config: IntegrationConfig.optional(),
+  })
+  .strict();
+export type CreateIntegrationBody = z.infer<typeof CreateIntegrationBody>;
+
+export const UpdateIntegrationBody = z
+  .object({ name: z.string().trim().min(1).max(200).optional(), config: IntegrationConfig.optional() })
+  .strict()
+  .refine((b) => b.name !== undefined || b.config !== undefined, { message: 'give name or config' });
+export type UpdateIntegrationBody = z.infer<typeof UpdateIntegrationBody>;
+
+export const SyncStatus = z.enum(['STARTED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED']);
+export type SyncStatus = z.infer<typeof SyncStatus>;
+export const ACTIVE_SYNC_STATUSES: readonly SyncStatus[] = ['STARTED', 'PROCESSING'];
+
+export const SyncTrigger = z.enum(['created', 'manual', 'schedule', 'connected', 'credentials_rotated']);
+export type SyncTrigger = z.infer<typeof SyncTrigger>;
+
+export const Sync = z.object({
+  id: z.uuid(),
+  integration_id: z.uuid(),
+  tenant_id: z.string(),
+  status: SyncStatus,
+  trigger: SyncTrigger,
+  progress: z.object({ done: z.number().int(), total: z.number().int() }),
+  attempts: z.number().int(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  summary: z
+    .object({ schemas: z.number().int(), relations: z.number().int(), columns: z.number().int(), changes: z.number().int() })
+    .nullable(),
+  created_at: z.iso.datetime(),
+  started_at: z.iso.datetime().nullable(),
+  finished_at: z.iso.datetime().nullable(),
+});
+export type Sync = z.infer<typeof Sync>;
+
+export const Integration = z.object({
+  id: z.uuid(),
+  tenant_id: z.string(),
+  integration_type: IntegrationType,
+  name: z.string(),
+  status: IntegrationStatus,
+  config: IntegrationConfig,
+  /** Where it points, without the secret (host, port, database, user). */
+  target: z.object({ host: z.string(), port: z.number().int(), database_name: z.string(), username: z.string() }),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+export type Integration = z.infer<typeof Integration>;
+
+/** The create response also names the sync it started. */
+export const CreatedIntegration = Integration.extend({ sync: z.object({ id: z.uuid(), status: SyncStatus }).nullable() });
+export type CreatedIntegration = z.infer<typeof CreatedIntegration>;
+
+export const ConnectionTest = z.object({
+  ok: z.literal(true),
+  latency_ms: z.number().nonnegative(),
+  server_version: z.string(),
+});
+export type ConnectionTest = z.infer<typeof ConnectionTest>;
+
+export const IntegrationParams = z.object({ id: z.uuid() });
+export const SyncParams = z.object({ syncId: z.uuid() });
+
+export const ListIntegrationsQuery = z.object({
+  type: IntegrationType.optional(),
+  status: IntegrationStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+export type ListIntegrationsQuery = z.infer<typeof ListIntegrationsQuery>;
+
+export const IntegrationList = z.object({ data: z.array(Integration), next_cursor: z.string().nullable() });
+export type IntegrationList = z.infer<typeof IntegrationList>;
+
+export const SyncList = z.object({ data: z.array(Sync), next_cursor: z.string().nullable() });
+export type SyncList = z.infer<typeof SyncList>;
+
+/**
+ * Why a connection attempt failed, for the 400 a customer sees (never the
+ * password, never a stack).
+ */
+export const ConnectionFailureReason = z.enum([
+  'HOST_NOT_FOUND',
+  'CONNECTION_REFUSED',
+  'TIMEOUT',
+  'AUTHENTICATION_FAILED',
+  'DATABASE_NOT_FOUND',
+  'TLS_REQUIRED',
+  'TLS_UNAVAILABLE',
+  'TLS_FAILED',
+  'PERMISSION_DENIED',
+  'CONNECTION_LOST',
+  'UNKNOWN',
+]);
+export type ConnectionFailureReason = z.infer<typeof ConnectionFailureReason>;
