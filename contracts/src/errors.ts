@@ -6,6 +6,7 @@ import { z } from 'zod';
  */
 export const ErrorCode = z.enum([
   'BAD_REQUEST',
+  'CONNECTION_FAILED',
   'VALIDATION_FAILED',
   'UNAUTHENTICATED',
   'FORBIDDEN',

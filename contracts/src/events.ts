@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { Role } from './api/api-keys.ts';
+import { Integration, Sync, SyncTrigger } from './api/integrations.ts';
+import { SchemaChange } from './catalog.ts';
 
 /**
  * CloudEvents 1.0 envelope (structured mode, JSON) plus the `tenantid`
@@ -23,6 +25,26 @@ export type ApiKeyCreated = z.infer<typeof ApiKeyCreated>;
 export const ApiKeyRevoked = z.object({ key_id: z.uuid(), tenant_id: z.string() });
 export type ApiKeyRevoked = z.infer<typeof ApiKeyRevoked>;
 
+const IntegrationRef = z.object({ integration_id: z.uuid(), tenant_id: z.string() });
+export const IntegrationEvent = z.object({ integration: Integration });
+export type IntegrationEvent = z.infer<typeof IntegrationEvent>;
+export const IntegrationDeleted = IntegrationRef;
+export type IntegrationDeleted = z.infer<typeof IntegrationDeleted>;
+export const CredentialsRotated = IntegrationRef.extend({ version: z.number().int() });
+export type CredentialsRotated = z.infer<typeof CredentialsRotated>;
+export const SyncEvent = z.object({ sync: Sync });
+export type SyncEvent = z.infer<typeof SyncEvent>;
+export const SyncStarted = z.object({ sync: Sync, trigger: SyncTrigger });
+export type SyncStarted = z.infer<typeof SyncStarted>;
+export const SchemaChanged = IntegrationRef.extend({
+  sync_id: z.uuid(),
+  previous_sync_id: z.uuid(),
+  changes: z.array(SchemaChange).describe('At most 1,000; `truncated` says when there were more'),
+  total: z.number().int(),
+  truncated: z.boolean(),
+});
+export type SchemaChanged = z.infer<typeof SchemaChanged>;
+
 /**
  * The event catalog: subject → data schema. The subject is also the
  * CloudEvents `type` (as `switchyard.<aggregate>.<what>`), so one name
@@ -31,6 +53,18 @@ export type ApiKeyRevoked = z.infer<typeof ApiKeyRevoked>;
 export const events = {
   'events.api_key.created': ApiKeyCreated,
   'events.api_key.revoked': ApiKeyRevoked,
+  'events.integration.created': IntegrationEvent,
+  'events.integration.updated': IntegrationEvent,
+  'events.integration.deleted': IntegrationDeleted,
+  'events.integration.connected': IntegrationEvent,
+  'events.integration.disconnected': IntegrationEvent,
+  'events.integration.credentials_rotated': CredentialsRotated,
+  'events.sync.started': SyncStarted,
+  'events.sync.progress': SyncEvent,
+  'events.sync.completed': SyncEvent,
+  'events.sync.failed': SyncEvent,
+  'events.sync.cancelled': SyncEvent,
+  'events.schema.changed': SchemaChanged,
 } as const;
 export type EventCatalog = typeof events;
 export type EventSubject = keyof EventCatalog;

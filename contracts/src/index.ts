@@ -9,3 +9,5 @@ export * from './api/system.ts';
 export * from './api/integrations.ts';
 export * from './catalog.ts';
 export * from './credentials.ts';
+export * from './integrations.ts';
+export * from './permissions.ts';

@@ -62,4 +62,13 @@ export const consumers = {
     maxAckPending: 1_000,
     description: 'Sync jobs, shared by every sync-worker replica',
   },
+  syncWorkerIntegrationEvents: {
+    stream: streams.events.name,
+    durable: 'sync-worker-integration-events',
+    filterSubject: 'events.integration.>',
+    ackWaitMs: 30_000,
+    maxDeliver: 10,
+    maxAckPending: 1_000,
+    description: 'Integration lifecycle events: start the first sync, cancel on delete/disconnect',
+  },
 } as const satisfies Record<string, ConsumerDef>;

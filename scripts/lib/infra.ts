@@ -186,11 +186,11 @@ export async function ensureInfra(log: (m: string) => void = console.log): Promi
  * A private nats-server (its own port and store) for tests that stop and
  * restart NATS or need a server configuration of their own.
  */
-export async function startNatsServer(opts: { port: number; storeDir: string; configFile?: string }) {
+export async function startNatsServer(opts: { port: number; storeDir: string; configFile?: string; env?: Record<string, string> }) {
   const bin = natsServerBinary();
   const args = ['-a', '127.0.0.1', '-p', String(opts.port), '-js', '-sd', opts.storeDir];
   if (opts.configFile) args.unshift('-c', opts.configFile);
-  const child = spawn(bin, args, { stdio: 'ignore' });
+  const child = spawn(bin, args, { stdio: 'ignore', env: { ...process.env, ...opts.env } });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitPort('127.0.0.1', opts.port, 'nats-server', 10_000);
   return {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 export const IntegrationType = z.enum(['POSTGRESQL'], { message: 'unknown integration type; supported: POSTGRESQL' });
@@ -93,11 +94,10 @@ export type Integration = z.infer<typeof Integration>;
 export const CreatedIntegration = Integration.extend({ sync: z.object({ id: z.uuid(), status: SyncStatus }).nullable() });
 export type CreatedIntegration = z.infer<typeof CreatedIntegration>;
 
-export const ConnectionTest = z.object({
-  ok: z.literal(true),
-  latency_ms: z.number().nonnegative(),
-  server_version: z.string(),
-});
+export const ConnectionTest = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), latency_ms: z.number().nonnegative(), server_version: z.string() }),
+  z.object({ ok: z.literal(false), reason: z.string(), message: z.string() }),
+]);
 export type ConnectionTest = z.infer<typeof ConnectionTest>;
 
 export const IntegrationParams = z.object({ id: z.uuid() });
@@ -135,3 +135,16 @@ export const ConnectionFailureReason = z.enum([
   'UNKNOWN',
 ]);
 export type ConnectionFailureReason = z.infer<typeof ConnectionFailureReason>;
+
+/**
+ * The id of the sync an integration's creation starts. Deterministic (UUID v5
+ * style over the integration id) so every path that starts it (the create
+ * request, the integration.created event) makes the same one, once.
+ */
+export function createdSyncId(integrationId: string): string {
+  const h = createHash('sha1').update(`switchyard:sync:created:${integrationId}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}

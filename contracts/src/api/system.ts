@@ -29,6 +29,7 @@ export const Problem = z
     detail: z.string().optional(),
     instance: z.string().optional(),
     code: z.string().optional(),
+    reason: z.string().optional().describe('For CONNECTION_FAILED: why the connection failed'),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   })
   .describe('RFC 9457 problem details');

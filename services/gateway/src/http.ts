@@ -12,7 +12,10 @@ import { registerAuth } from './auth.ts';
 import type { Config } from './config.ts';
 import { problem, sendProblem, toProblem } from './problem.ts';
 import { healthRoutes } from './routes/health.ts';
+import { seedRoutes } from './routes/seed.ts';
 import { apiKeyRoutes } from './routes/v1/api-keys.ts';
+import { integrationRoutes } from './routes/v1/integrations.ts';
+import { syncRoutes } from './routes/v1/syncs.ts';
 import { systemRoutes } from './routes/v1/system.ts';
 
 /** The public HTTP surface: Fastify + zod, OpenAPI 3.1 from the same schemas, problem+json for every error. */
@@ -72,5 +75,8 @@ export async function buildHttp(rt: Runtime, config: Config, fastifyOtel?: { plu
   await app.register(healthRoutes(rt));
   await app.register(apiKeyRoutes(rt.pool));
   await app.register(systemRoutes(rt.rpc));
+  await app.register(integrationRoutes(rt.rpc));
+  await app.register(syncRoutes(rt.rpc));
+  await app.register(seedRoutes(rt.rpc));
   return app;
 }

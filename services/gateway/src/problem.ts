@@ -6,6 +6,7 @@ import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } fro
 /** The one place an error code becomes an HTTP status. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
+  CONNECTION_FAILED: 400,
   VALIDATION_FAILED: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
@@ -35,13 +36,14 @@ const TITLES: Record<number, string> = {
 
 const typeFor = (code: string) => `urn:switchyard:problem:${code.toLowerCase().replace(/_/g, '-')}`;
 
-export function problem(status: number, code: string, detail?: string, errors?: FieldError[]): Problem {
+export function problem(status: number, code: string, detail?: string, errors?: FieldError[], reason?: string): Problem {
   return {
     type: typeFor(code),
     title: TITLES[status] ?? 'Error',
     status,
     code,
     ...(detail ? { detail } : {}),
+    ...(reason ? { reason } : {}),
     ...(errors?.length ? { errors } : {}),
   };
 }
@@ -65,7 +67,8 @@ export function toProblem(err: FastifyError | Error): Problem {
   if (isAppError(err)) {
     const status = STATUS_BY_CODE[err.code];
     // 5xx detail stays in the logs.
-    return problem(status, err.code, status >= 500 && err.code === 'INTERNAL' ? undefined : err.message, err.errors);
+    const reason = typeof err.details?.reason === 'string' ? err.details.reason : undefined;
+    return problem(status, err.code, status >= 500 && err.code === 'INTERNAL' ? undefined : err.message, err.errors, reason);
   }
   if (isResponseSerializationError(err)) return problem(500, 'INTERNAL');
   const status = (err as FastifyError).statusCode;

@@ -1,8 +1,39 @@
+import { fileURLToPath } from 'node:url';
+import { integrationRequests } from '@switchyard/contracts';
 import type { Runtime } from '@switchyard/kit';
 import { Config } from './config.ts';
+import { createHandler } from './handlers/create.ts';
+import {
+  connectHandler,
+  deleteHandler,
+  disconnectHandler,
+  getHandler,
+  listHandler,
+  replaceCredentialHandler,
+  startSyncHandler,
+  testHandler,
+  updateHandler,
+} from './handlers/manage.ts';
 
-export const definition = { service: 'integrations', configSchema: Config } as const;
+export const definition = {
+  service: 'integrations',
+  configSchema: Config,
+  migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
+} as const;
 
-export async function buildApp(_rt: Runtime, _config: Config): Promise<void> {
-  // Boots on the kit alone for now: health, status, heartbeats, its schema and outbox.
+export async function buildApp(rt: Runtime, config: Config): Promise<void> {
+  const deps = { rt, config };
+  rt.startOutbox();
+  rt.serve(integrationRequests, {
+    create: createHandler(deps),
+    list: listHandler(deps),
+    get: getHandler(deps),
+    update: updateHandler(deps),
+    delete: deleteHandler(deps),
+    test: testHandler(deps),
+    connect: connectHandler(deps),
+    disconnect: disconnectHandler(deps),
+    replaceCredential: replaceCredentialHandler(deps),
+    startSync: startSyncHandler(deps),
+  });
 }

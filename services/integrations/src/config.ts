@@ -1,5 +1,8 @@
 import { baseConfig } from '@switchyard/kit';
-import type { z } from 'zod';
+import { z } from 'zod';
 
-export const Config = baseConfig({ healthPort: 9201 });
+export const Config = baseConfig({ healthPort: 9201 }).extend({
+  // The contract: a connection attempt never takes longer than 5 s.
+  CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+});
 export type Config = z.infer<typeof Config>;

@@ -11,3 +11,4 @@ export * from './redis.ts';
 export * from './rpc.ts';
 export * from './runtime.ts';
 export * from './shutdown.ts';
+export * from './pagination.ts';

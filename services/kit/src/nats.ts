@@ -22,6 +22,8 @@ export async function connectNats(opts: {
   name: string;
   user?: string;
   pass?: string;
+  /** Replies come back on `<inboxPrefix>.>`; a per-service prefix lets NATS permissions keep them private. */
+  inboxPrefix?: string;
   log: Logger;
 }): Promise<NatsConnection> {
   const nc = await connect({
@@ -29,6 +31,7 @@ export async function connectNats(opts: {
     name: opts.name,
     user: opts.user,
     pass: opts.pass,
+    inboxPrefix: opts.inboxPrefix,
     // Never give up: NATS restarting must not take the service down with it.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,

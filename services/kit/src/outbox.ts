@@ -33,13 +33,21 @@ export async function writeEvent<S extends EventSubject>(
     tenantid: opts.tenantId,
     data,
   }) as CloudEvent<S>;
-  await tx.query('INSERT INTO outbox (id, subject, event, trace) VALUES ($1, $2, $3, $4)', [
-    event.id,
+  await writeMessage(tx, subject, event, event.id);
+  return event;
+}
+
+/**
+ * Records any message (a job, say) for publication after commit. `id` becomes
+ * its Nats-Msg-Id: the same id written twice is published once.
+ */
+export async function writeMessage(tx: PoolClient, subject: string, payload: unknown, id: string): Promise<void> {
+  await tx.query('INSERT INTO outbox (id, subject, event, trace) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
+    id,
     subject,
-    event,
+    JSON.stringify(payload),
     traceCarrier(),
   ]);
-  return event;
 }
 
 interface Row {

@@ -126,6 +126,7 @@ export class Runtime {
       name: this.instanceId,
       user: config.NATS_USER,
       pass: config.NATS_PASSWORD,
+      inboxPrefix: `_INBOX_${this.service}`,
       log,
     });
     this.shutdown.on('nats', 'nats drain', () => (this.nc.isClosed() ? undefined : this.nc.drain()));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiKey, CreatedApiKey, Role } from '@switchyard/contracts';
-import { AppError, withTransaction, writeEvent, type Pool } from '@switchyard/kit';
+import { AppError, decodeCursor, encodeCursor, withTransaction, writeEvent, type Pool } from '@switchyard/kit';
 import { generateKey, hashKey } from '../keys.ts';
 
 interface Row {
@@ -67,21 +67,6 @@ export async function findPrincipal(pool: Pool, key: string): Promise<Principal 
   return { keyId: row.id, tenantId: row.tenant_id, role: row.role };
 }
 
-const encodeCursor = (r: Row) => Buffer.from(JSON.stringify([r.created_at.toISOString(), r.id])).toString('base64url');
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && !Number.isNaN(Date.parse(v[0])) && /^[0-9a-f-]{36}$/.test(v[1]))
-      return [v[0], v[1]];
-  } catch {
-    // fall through
-  }
-  throw new AppError('VALIDATION_FAILED', 'cursor is not one this API returned', {
-    errors: [{ field: 'query.cursor', message: 'not a valid cursor' }],
-  });
-}
-
 export async function listApiKeys(
   pool: Pool,
   tenantId: string,
@@ -93,11 +78,12 @@ export async function listApiKeys(
       WHERE tenant_id = $1 AND revoked_at IS NULL
         AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
       ORDER BY created_at DESC, id DESC LIMIT $4`,
-    [tenantId, after?.[0] ?? null, after?.[1] ?? null, page.limit + 1],
+    [tenantId, after?.at ?? null, after?.id ?? null, page.limit + 1],
   );
   const more = rows.length > page.limit;
   const data = rows.slice(0, page.limit);
-  return { data: data.map(toApiKey), next_cursor: more ? encodeCursor(data.at(-1)!) : null };
+  const last = data.at(-1);
+  return { data: data.map(toApiKey), next_cursor: more && last ? encodeCursor(last.created_at, last.id) : null };
 }
 
 /** Revokes a key of the tenant; another tenant's key is simply not found. */

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import {
+  ConnectionTest,
+  CreatedIntegration,
+  CreateIntegrationBody,
+  Integration,
+  IntegrationConfig,
+  IntegrationList,
+  ListIntegrationsQuery,
+  PostgresCredential,
+  Sync,
+  SyncList,
+  SyncTrigger,
+} from './api/integrations.ts';
+import { Catalog, CatalogRelation, SchemaChange } from './catalog.ts';
+import { defineRequest } from './requests.ts';
+
+const tenant = { tenant_id: z.string().min(1) };
+const one = z.object({ ...tenant, id: z.uuid() });
+const page = { limit: z.number().int().min(1).max(200).default(50), cursor: z.string().max(200).optional() };
+
+export const Deleted = z.object({ deleted: z.literal(true) });
+
+// A real connection attempt is bounded by 5 s; the callers wait a little longer.
+const CONNECTING_MS = 8_000;
+
+export const integrationRequests = {
+  create: defineRequest('integrations', 'create', z.object({ ...tenant, body: CreateIntegrationBody }), CreatedIntegration, CONNECTING_MS),
+  list: defineRequest('integrations', 'list', z.object({ ...tenant, query: ListIntegrationsQuery }), IntegrationList),
+  get: defineRequest('integrations', 'get', one, Integration),
+  update: defineRequest(
+    'integrations',
+    'update',
+    one.extend({ name: z.string().trim().min(1).max(200).optional(), config: IntegrationConfig.optional() }),
+    Integration,
+  ),
+  delete: defineRequest('integrations', 'delete', one, Deleted),
+  test: defineRequest('integrations', 'test', one, ConnectionTest, CONNECTING_MS),
+  connect: defineRequest('integrations', 'connect', one, Integration),
+  disconnect: defineRequest('integrations', 'disconnect', one, Integration),
+  replaceCredential: defineRequest(
+    'integrations',
+    'credentials.replace',
+    one.extend({ credential: PostgresCredential }),
+    Integration,
+    CONNECTING_MS,
+  ),
+  startSync: defineRequest('integrations', 'syncs.start', one, Sync),
+} as const;
+
+export const SchemaQuery = z.object({
+  schema: z.string().min(1).max(128).optional(),
+  table: z.string().min(1).max(128).optional(),
+});
+export type SchemaQuery = z.infer<typeof SchemaQuery>;
+
+export const SchemaSnapshot = Catalog.extend({ sync_id: z.uuid(), integration_id: z.uuid() });
+export type SchemaSnapshot = z.infer<typeof SchemaSnapshot>;
+
+export const ChangeSet = z.object({
+  sync_id: z.uuid(),
+  previous_sync_id: z.uuid(),
+  detected_at: z.iso.datetime(),
+  changes: z.array(SchemaChange),
+});
+export type ChangeSet = z.infer<typeof ChangeSet>;
+export const ChangeSetList = z.object({ data: z.array(ChangeSet), next_cursor: z.string().nullable() });
+export type ChangeSetList = z.infer<typeof ChangeSetList>;
+
+export { CatalogRelation };
+
+export const syncRequests = {
+  start: defineRequest(
+    'sync-worker',
+    'syncs.start',
+    z.object({ ...tenant, integration_id: z.uuid(), trigger: SyncTrigger }),
+    Sync,
+  ),
+  get: defineRequest('sync-worker', 'syncs.get', z.object({ ...tenant, sync_id: z.uuid() }), Sync),
+  list: defineRequest('sync-worker', 'syncs.list', z.object({ ...tenant, integration_id: z.uuid(), ...page }), SyncList),
+  latest: defineRequest(
+    'sync-worker',
+    'syncs.latest',
+    z.object({ ...tenant, integration_ids: z.array(z.uuid()).max(1_000) }),
+    z.object({ data: z.array(Sync) }),
+  ),
+  cancel: defineRequest('sync-worker', 'syncs.cancel', z.object({ ...tenant, sync_id: z.uuid() }), Sync),
+  /** Cancels the active sync of an integration, if any (used when it is deleted or disconnected). */
+  cancelActive: defineRequest(
+    'sync-worker',
+    'syncs.cancel_active',
+    z.object({ ...tenant, integration_id: z.uuid(), reason: z.string().max(200) }),
+    z.object({ cancelled: z.uuid().nullable() }),
+  ),
+  schema: defineRequest(
+    'sync-worker',
+    'schema.get',
+    z.object({ ...tenant, integration_id: z.uuid(), ...SchemaQuery.shape }),
+    SchemaSnapshot,
+    15_000,
+  ),
+  changes: defineRequest('sync-worker', 'schema.changes', z.object({ ...tenant, integration_id: z.uuid(), ...page }), ChangeSetList),
+} as const;

@@ -1,0 +1,163 @@
+import {
+  ChangeSetList,
+  ConnectionTest,
+  CreatedIntegration,
+  CreateIntegrationBody,
+  CursorQuery,
+  Integration,
+  IntegrationList,
+  IntegrationParams,
+  integrationRequests,
+  ListIntegrationsQuery,
+  PostgresCredential,
+  Problem,
+  SchemaQuery,
+  SchemaSnapshot,
+  Sync,
+  SyncList,
+  syncRequests,
+  UpdateIntegrationBody,
+} from '@switchyard/contracts';
+import type { RpcClient } from '@switchyard/kit';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 503: Problem, 504: Problem };
+const tags = ['Integrations'];
+
+/** The create route, also mounted at the seed path `POST /integrations`. */
+export const createIntegrationRoute = (rpc: RpcClient, url: string, hide = false): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post(
+      url,
+      {
+        config: { access: 'editor' },
+        schema: {
+          tags,
+          hide,
+          summary: 'Connect a system: validates the credential with a real connection, stores it encrypted, starts the first sync',
+          body: CreateIntegrationBody,
+          response: { 201: CreatedIntegration, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const created = await rpc.request(integrationRequests.create, { tenant_id: req.principal.tenantId, body: req.body });
+        return reply.status(201).header('location', `/v1/integrations/${created.id}`).send(created);
+      },
+    );
+  };
+
+export const integrationRoutes =
+  (rpc: RpcClient): FastifyPluginAsyncZod =>
+  async (app) => {
+    await app.register(createIntegrationRoute(rpc, '/v1/integrations'));
+
+    app.get(
+      '/v1/integrations',
+      { schema: { tags, summary: 'List integrations (filter by type and status; cursor pagination)', querystring: ListIntegrationsQuery, response: { 200: IntegrationList, ...errors } } },
+      async (req) => rpc.request(integrationRequests.list, { tenant_id: req.principal.tenantId, query: req.query }),
+    );
+
+    app.get(
+      '/v1/integrations/:id',
+      { schema: { tags, summary: 'One integration', params: IntegrationParams, response: { 200: Integration, ...errors } } },
+      async (req) => rpc.request(integrationRequests.get, { tenant_id: req.principal.tenantId, id: req.params.id }),
+    );
+
+    app.patch(
+      '/v1/integrations/:id',
+      {
+        config: { access: 'editor' },
+        schema: { tags, summary: 'Rename or reconfigure', params: IntegrationParams, body: UpdateIntegrationBody, response: { 200: Integration, ...errors } },
+      },
+      async (req) => rpc.request(integrationRequests.update, { tenant_id: req.principal.tenantId, id: req.params.id, ...req.body }),
+    );
+
+    app.delete(
+      '/v1/integrations/:id',
+      {
+        config: { access: 'editor' },
+        schema: { tags, summary: 'Delete, with its credential; an active sync is cancelled', params: IntegrationParams, response: { 204: z.null(), ...errors } },
+      },
+      async (req, reply) => {
+        await rpc.request(integrationRequests.delete, { tenant_id: req.principal.tenantId, id: req.params.id });
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.post(
+      '/v1/integrations/:id/test',
+      {
+        config: { access: 'editor' },
+        schema: { tags, summary: 'Test the stored credential: latency and server version, or why it fails', params: IntegrationParams, response: { 200: ConnectionTest, ...errors } },
+      },
+      async (req) => rpc.request(integrationRequests.test, { tenant_id: req.principal.tenantId, id: req.params.id }),
+    );
+
+    for (const action of ['connect', 'disconnect'] as const)
+      app.post(
+        `/v1/integrations/:id/${action}`,
+        {
+          config: { access: 'editor' },
+          schema: {
+            tags,
+            summary: action === 'connect' ? 'Reconnect: syncs may run again' : 'Disconnect: no sync runs; an active one is cancelled',
+            params: IntegrationParams,
+            response: { 200: Integration, ...errors },
+          },
+        },
+        async (req) => rpc.request(integrationRequests[action], { tenant_id: req.principal.tenantId, id: req.params.id }),
+      );
+
+    app.put(
+      '/v1/integrations/:id/credentials',
+      {
+        config: { access: 'editor' },
+        schema: { tags, summary: 'Replace the credential (validated with a real connection first)', params: IntegrationParams, body: PostgresCredential, response: { 200: Integration, ...errors } },
+      },
+      async (req) =>
+        rpc.request(integrationRequests.replaceCredential, { tenant_id: req.principal.tenantId, id: req.params.id, credential: req.body }),
+    );
+
+    app.post(
+      '/v1/integrations/:id/syncs',
+      {
+        config: { access: 'editor' },
+        schema: { tags: ['Syncs'], summary: 'Start a sync (409 naming the active one if a sync is running)', params: IntegrationParams, response: { 202: Sync, 409: Problem, ...errors } },
+      },
+      async (req, reply) => {
+        const sync = await rpc.request(integrationRequests.startSync, { tenant_id: req.principal.tenantId, id: req.params.id });
+        return reply.status(202).header('location', `/v1/syncs/${sync.id}`).send(sync);
+      },
+    );
+
+    app.get(
+      '/v1/integrations/:id/syncs',
+      { schema: { tags: ['Syncs'], summary: "An integration's syncs, newest first", params: IntegrationParams, querystring: CursorQuery, response: { 200: SyncList, ...errors } } },
+      async (req) => {
+        const tenant_id = req.principal.tenantId;
+        await rpc.request(integrationRequests.get, { tenant_id, id: req.params.id });
+        return rpc.request(syncRequests.list, { tenant_id, integration_id: req.params.id, ...req.query });
+      },
+    );
+
+    app.get(
+      '/v1/integrations/:id/schema',
+      { schema: { tags: ['Schema'], summary: 'The latest discovered catalog (filter by schema and table)', params: IntegrationParams, querystring: SchemaQuery, response: { 200: SchemaSnapshot, ...errors } } },
+      async (req) => {
+        const tenant_id = req.principal.tenantId;
+        await rpc.request(integrationRequests.get, { tenant_id, id: req.params.id });
+        return rpc.request(syncRequests.schema, { tenant_id, integration_id: req.params.id, ...req.query });
+      },
+    );
+
+    app.get(
+      '/v1/integrations/:id/schema/changes',
+      { schema: { tags: ['Schema'], summary: 'What changed between syncs, newest first', params: IntegrationParams, querystring: CursorQuery, response: { 200: ChangeSetList, ...errors } } },
+      async (req) => {
+        const tenant_id = req.principal.tenantId;
+        await rpc.request(integrationRequests.get, { tenant_id, id: req.params.id });
+        return rpc.request(syncRequests.changes, { tenant_id, integration_id: req.params.id, ...req.query });
+      },
+    );
+  };

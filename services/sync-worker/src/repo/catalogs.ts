@@ -1,0 +1,102 @@
+import type { Catalog, CatalogRelation, ChangeSet, Relationship, SchemaChange, SchemaQuery } from '@switchyard/contracts';
+import { decodeCursor, encodeCursor, type Pool, type PoolClient } from '@switchyard/kit';
+
+type Db = Pool | PoolClient;
+const CHUNK = 1_000;
+
+export async function saveSnapshot(
+  tx: PoolClient,
+  s: { syncId: string; tenantId: string; integrationId: string },
+  catalog: Catalog,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO catalog_snapshots (sync_id, tenant_id, integration_id, server_version, database, discovered_at, schemas, enums)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [s.syncId, s.tenantId, s.integrationId, catalog.server_version, catalog.database, catalog.discovered_at,
+      JSON.stringify(catalog.schemas), JSON.stringify(catalog.enums)],
+  );
+  // In chunks: one statement per thousand relations instead of one per relation.
+  for (let i = 0; i < catalog.relations.length; i += CHUNK) {
+    await tx.query(
+      `INSERT INTO catalog_relations (sync_id, schema_name, name, definition)
+       SELECT $1, r->>'schema', r->>'name', r FROM jsonb_array_elements($2::jsonb) AS r`,
+      [s.syncId, JSON.stringify(catalog.relations.slice(i, i + CHUNK))],
+    );
+  }
+}
+
+export async function latestSnapshotId(db: Db, tenantId: string, integrationId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ sync_id: string }>(
+    `SELECT sync_id FROM catalog_snapshots WHERE tenant_id = $1 AND integration_id = $2 ORDER BY discovered_at DESC LIMIT 1`,
+    [tenantId, integrationId],
+  );
+  return rows[0]?.sync_id;
+}
+
+export const relationshipsOf = (relations: CatalogRelation[]): Relationship[] =>
+  relations.flatMap((r) =>
+    r.foreign_keys.map((fk) => ({
+      name: fk.name,
+      from: { schema: r.schema, table: r.name, columns: fk.columns },
+      to: fk.references,
+    })),
+  );
+
+/** A stored snapshot, optionally narrowed to one schema and/or table. */
+export async function loadSnapshot(db: Db, syncId: string, filter: SchemaQuery = {}): Promise<Catalog | undefined> {
+  const head = await db.query<{ server_version: string; database: string; discovered_at: Date; schemas: Catalog['schemas']; enums: Catalog['enums'] }>(
+    'SELECT server_version, database, discovered_at, schemas, enums FROM catalog_snapshots WHERE sync_id = $1',
+    [syncId],
+  );
+  const h = head.rows[0];
+  if (!h) return undefined;
+  const { rows } = await db.query<{ definition: CatalogRelation }>(
+    `SELECT definition FROM catalog_relations WHERE sync_id = $1
+        AND ($2::text IS NULL OR schema_name = $2) AND ($3::text IS NULL OR name = $3)
+      ORDER BY schema_name, name`,
+    [syncId, filter.schema ?? null, filter.table ?? null],
+  );
+  const relations = rows.map((r) => r.definition);
+  return {
+    server_version: h.server_version,
+    database: h.database,
+    discovered_at: h.discovered_at.toISOString(),
+    schemas: filter.schema ? h.schemas.filter((s) => s.name === filter.schema) : h.schemas,
+    enums: filter.schema ? h.enums.filter((e) => e.schema === filter.schema) : h.enums,
+    relations,
+    relationships: relationshipsOf(relations),
+  };
+}
+
+export async function saveChanges(
+  tx: PoolClient,
+  c: { syncId: string; previousSyncId: string; tenantId: string; integrationId: string; changes: SchemaChange[] },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO schema_changes (sync_id, previous_sync_id, tenant_id, integration_id, changes) VALUES ($1, $2, $3, $4, $5)`,
+    [c.syncId, c.previousSyncId, c.tenantId, c.integrationId, JSON.stringify(c.changes)],
+  );
+}
+
+export async function listChanges(
+  db: Db,
+  tenantId: string,
+  integrationId: string,
+  page: { limit: number; cursor?: string },
+): Promise<{ data: ChangeSet[]; next_cursor: string | null }> {
+  const after = page.cursor ? decodeCursor(page.cursor) : null;
+  const { rows } = await db.query<{ sync_id: string; previous_sync_id: string; detected_at: Date; changes: SchemaChange[] }>(
+    `SELECT sync_id, previous_sync_id, detected_at, changes FROM schema_changes
+      WHERE tenant_id = $1 AND integration_id = $2
+        AND ($3::timestamptz IS NULL OR (detected_at, sync_id) < ($3::timestamptz, $4::uuid))
+      ORDER BY detected_at DESC, sync_id DESC LIMIT $5`,
+    [tenantId, integrationId, after?.at ?? null, after?.id ?? null, page.limit + 1],
+  );
+  const more = rows.length > page.limit;
+  const data = rows.slice(0, page.limit);
+  const last = data.at(-1);
+  return {
+    data: data.map((r) => ({ ...r, detected_at: r.detected_at.toISOString() })),
+    next_cursor: more && last ? encodeCursor(last.detected_at, last.sync_id) : null,
+  };
+}
