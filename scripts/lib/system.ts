@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
 import { DEFAULTS, dropDatabase, ensureDatabase, ROOT, startNatsServer } from './infra.ts';
-import { freePort, startAll, stopAll, type RunningService, type StartOptions } from './services.ts';
+import { NATS_CONFIG_PATH, passwordVar } from '../nats-config.ts';
+import { freePort, startAll, startService, stopAll, waitReady, type RunningService, type StartOptions } from './services.ts';
 
 export interface IsolatedSystem {
   api: string;
@@ -23,13 +24,24 @@ export interface IsolatedSystem {
   env: Record<string, string>;
   /** Starts the seven services (done by startSystem unless `services: false`). */
   startServices(): Promise<RunningService[]>;
+  /** Kills one service (SIGKILL: no drain) and starts a fresh process of it. */
+  killAndRestart(name: ServiceName): Promise<void>;
+  /** Environment for one service (its NATS user when permissions are on). */
+  envFor(name: ServiceName | 'operator'): Record<string, string>;
   /** Stops NATS (e.g. to test an outage); `restartNats` brings the same server back. */
   restartNats(): Promise<void>;
   stop(): Promise<(number | string)[]>;
 }
 
 export async function startSystem(
-  opts: { env?: Record<string, string>; print?: StartOptions['print']; services?: boolean; name?: string } = {},
+  opts: {
+    env?: Record<string, string>;
+    print?: StartOptions['print'];
+    services?: boolean;
+    name?: string;
+    /** Run NATS with deploy/nats/nats-server.conf: one user per service, subject permissions. */
+    natsPermissions?: boolean;
+  } = {},
 ): Promise<IsolatedSystem> {
   const db = new URL(process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL);
   db.pathname = `/switchyard_${opts.name ?? 'e2e'}_${randomBytes(4).toString('hex')}`;
@@ -40,23 +52,38 @@ export async function startSystem(
   const gatewayPort = await freePort();
   const ports = await Promise.all(SERVICE_NAMES.map(() => freePort()));
   const healthPorts = Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, ports[i]])) as Record<ServiceName, number>;
+  const users = [...SERVICE_NAMES, 'operator'];
+  const natsOpts = opts.natsPermissions
+    ? { configFile: NATS_CONFIG_PATH, env: Object.fromEntries(users.map((u) => [passwordVar(u), `${u}-${randomBytes(6).toString('hex')}`])) }
+    : {};
+  const natsUser = (name: string): Record<string, string> =>
+    opts.natsPermissions ? { NATS_USER: name, NATS_PASSWORD: natsOpts.env![passwordVar(name)]! } : {};
 
   const sys: IsolatedSystem = {
     api: `http://127.0.0.1:${gatewayPort}`,
     adminKey: '',
     databaseUrl,
-    nats: await startNatsServer({ port: natsPort, storeDir }),
+    nats: await startNatsServer({ port: natsPort, storeDir, ...natsOpts }),
     natsPort,
     storeDir,
     services: [],
     env: {},
+    envFor: (name) => ({ ...sys.env, ...natsUser(name) }),
     async startServices() {
-      sys.services = await startAll({ env: sys.env, healthPorts, print: opts.print ?? null, readyTimeoutMs: 90_000 });
+      sys.services = await startAll({ env: sys.env, envFor: natsUser, healthPorts, print: opts.print ?? null, readyTimeoutMs: 90_000 });
       return sys.services;
+    },
+    async killAndRestart(name) {
+      const old = sys.services.find((s) => s.name === name)!;
+      old.child.kill('SIGKILL');
+      await old.exited;
+      const fresh = startService(name, { env: sys.env, envFor: natsUser, healthPorts, print: opts.print ?? null });
+      await waitReady(fresh, 90_000);
+      sys.services = sys.services.map((s) => (s === old ? fresh : s));
     },
     async restartNats() {
       await sys.nats.stop();
-      sys.nats = await startNatsServer({ port: natsPort, storeDir });
+      sys.nats = await startNatsServer({ port: natsPort, storeDir, ...natsOpts });
     },
     async stop() {
       const codes = await stopAll(sys.services, 10_000);

@@ -11,6 +11,8 @@ export const Config = baseConfig({ healthPort: 9203 }).extend({
   SYNC_MAX_DELIVER: z.coerce.number().int().min(1).max(20).default(5),
   // Bounds every catalog query and the connection attempt.
   SYNC_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  // Relations read per round of catalog queries: bounds memory and sets how often progress moves.
+  SYNC_DISCOVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   SYNC_QUERY_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(300_000),
 });
 export type Config = z.infer<typeof Config>;

@@ -76,6 +76,7 @@ export const runSync =
         schemas: integration.config.schemas,
         timeoutMs: config.SYNC_CONNECT_TIMEOUT_MS,
         queryTimeoutMs: config.SYNC_QUERY_TIMEOUT_MS,
+        batchSize: config.SYNC_DISCOVERY_BATCH_SIZE,
         onProgress,
         signal: abort.signal,
       });
