@@ -4,16 +4,23 @@
  * --replace revokes the tenant's other active keys of that name first (what
  * `npm start` does, so restarts do not pile up local admin keys).
  * Prints the new key on stdout and nothing else (so scripts can capture it).
+ *   rotate-master-key
+ * Asks the credentials service (over NATS_URL, with NATS_USER/NATS_PASSWORD
+ * when set) to start a new master key; records are re-wrapped in the background.
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Role } from '@switchyard/contracts';
-import { ConfigError, createLogger, createPool, loadConfig, migrate } from '@switchyard/kit';
+import { credentialRequests, Role } from '@switchyard/contracts';
+import { AppError, ConfigError, connectNats, createLogger, createPool, loadConfig, migrate, RpcClient } from '@switchyard/kit';
 import { z } from 'zod';
 import { Config } from './config.ts';
 import { createApiKey, revokeApiKeysNamed } from './repo/api-keys.ts';
 
-const USAGE = `usage: npm run admin -- create-key [--tenant default] [--role admin] [--name "local admin"] [--replace]`;
+const USAGE = `usage: npm run admin -- create-key [--tenant default] [--role admin] [--name "local admin"] [--replace]
+       npm run admin -- rotate-master-key`;
+
+// Connecting waits for NATS (the kit's client retries forever); an operator should hear back instead.
+const NATS_CONNECT_TIMEOUT_MS = 10_000;
 
 const CreateKeyArgs = z.object({
   tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').default('default'),
@@ -23,6 +30,7 @@ const CreateKeyArgs = z.object({
 
 async function main() {
   const [command, ...args0] = process.argv.slice(2);
+  if (command === 'rotate-master-key') return rotateMasterKey();
   if (command !== 'create-key') {
     console.error(USAGE);
     process.exit(2);
@@ -58,6 +66,36 @@ async function main() {
     process.stdout.write(`${key.key}\n`);
   } finally {
     await pool.end();
+  }
+}
+
+async function rotateMasterKey() {
+  // Only the NATS variables matter here, checked by the same rules as every service's.
+  const config = loadConfig(Config.pick({ NATS_URL: true, NATS_USER: true, NATS_PASSWORD: true }));
+  const log = createLogger({ service: 'gateway-cli', instanceId: 'cli', level: 'warn' });
+  let timer: NodeJS.Timeout | undefined;
+  const nc = await Promise.race([
+    connectNats({ servers: config.NATS_URL, name: 'admin-cli', user: config.NATS_USER, pass: config.NATS_PASSWORD, log }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`could not connect to NATS at ${config.NATS_URL} within ${NATS_CONNECT_TIMEOUT_MS / 1000} s`)),
+        NATS_CONNECT_TIMEOUT_MS,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+  try {
+    const r = await new RpcClient(nc).request(credentialRequests.rotateMasterKey, {});
+    console.log(`active master key:  ${r.active_key_id}`);
+    console.log(`previous keys:      ${r.previous_key_ids.join(', ') || '(none)'}`);
+    console.log(`records to re-wrap: ${r.pending_rewrap} (in the background; see credentials.master_key.status)`);
+  } catch (err) {
+    if (err instanceof AppError && (err.code === 'UNAVAILABLE' || err.code === 'TIMEOUT'))
+      throw new Error(`the credentials service did not answer (${err.message}); is it running and connected to ${config.NATS_URL}?`, {
+        cause: err,
+      });
+    throw err;
+  } finally {
+    await nc.close();
   }
 }
 
