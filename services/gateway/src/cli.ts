@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { credentialRequests, Role } from '@switchyard/contracts';
+import { credentialRequests, inboxPrefix, Role } from '@switchyard/contracts';
 import { AppError, ConfigError, connectNats, createLogger, createPool, loadConfig, migrate, RpcClient } from '@switchyard/kit';
 import { z } from 'zod';
 import { Config } from './config.ts';
@@ -75,7 +75,15 @@ async function rotateMasterKey() {
   const log = createLogger({ service: 'gateway-cli', instanceId: 'cli', level: 'warn' });
   let timer: NodeJS.Timeout | undefined;
   const nc = await Promise.race([
-    connectNats({ servers: config.NATS_URL, name: 'admin-cli', user: config.NATS_USER, pass: config.NATS_PASSWORD, log }),
+    connectNats({
+      servers: config.NATS_URL,
+      name: 'admin-cli',
+      user: config.NATS_USER,
+      pass: config.NATS_PASSWORD,
+      // The operator's own reply inbox: with per-service NATS users, replies to any other prefix are refused.
+      inboxPrefix: inboxPrefix(config.NATS_USER ?? 'operator'),
+      log,
+    }),
     new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`could not connect to NATS at ${config.NATS_URL} within ${NATS_CONNECT_TIMEOUT_MS / 1000} s`)),
