@@ -377,6 +377,23 @@ describe('PostgreSQL integrations end to end', { timeout: 600_000 }, () => {
     assert.equal(rotate.status, 0, rotate.stderr);
     const tested = await api('POST', `/v1/integrations/${created.body.id}/test`);
     assert.equal(tested.body.ok, true, 'the credential stored under the old key still decrypts');
+
+    const nc = await connect({ servers: sys.nats.url, user: 'operator', pass: sys.envFor('operator').NATS_PASSWORD, inboxPrefix: inboxPrefix('operator') });
+    try {
+      const ring = () => nc.request(credentialRequests.keyRing.subject, '{}', { timeout: 3_000 }).then((m) => m.json<{ ok: true; data: { active_key_id: string; keys: { id: string; records: number; retired: boolean }[] } }>().data);
+      const settled = await eventually('every record re-wrapped under the new key', async () => {
+        const r = await ring();
+        const old = r.keys.filter((k) => k.id !== r.active_key_id);
+        return old.length > 0 && old.every((k) => k.records === 0 && k.retired) ? r : undefined;
+      });
+      const after = await api('POST', '/v1/integrations', { integration_type: 'POSTGRESQL', credential: credentialFor(db) });
+      assert.equal(after.status, 201);
+      const active = (await ring()).keys.find((k) => k.id === settled.active_key_id)!;
+      assert.ok(active.records >= 2, 'the new credential is under the active key too');
+      assert.equal((await api('POST', `/v1/integrations/${after.body.id}/test`)).body.ok, true);
+    } finally {
+      await nc.close();
+    }
   });
 
   test('the password never appears in a response, a log line or an event', async () => {
