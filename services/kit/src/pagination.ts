@@ -19,3 +19,18 @@ export function decodeCursor(cursor: string): { at: string; id: string } {
     errors: [{ field: 'query.cursor', message: 'not a valid cursor' }],
   });
 }
+
+/**
+ * Turns `limit + 1` rows fetched in keyset order into a page: the extra row
+ * only says there is a next page, whose cursor is the last row's key.
+ */
+export function pageOf<R, T>(
+  rows: R[],
+  limit: number,
+  keyOf: (row: R) => [Date, string],
+  map: (row: R) => T,
+): { data: T[]; next_cursor: string | null } {
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return { data: data.map(map), next_cursor: rows.length > limit && last ? encodeCursor(...keyOf(last)) : null };
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiKey, CreatedApiKey, Role } from '@switchyard/contracts';
-import { AppError, decodeCursor, encodeCursor, withTransaction, writeEvent, type Pool } from '@switchyard/kit';
+import { AppError, decodeCursor, pageOf, withTransaction, writeEvent, type Pool } from '@switchyard/kit';
 import { generateKey, hashKey } from '../keys.ts';
 
 interface Row {
@@ -80,10 +80,7 @@ export async function listApiKeys(
       ORDER BY created_at DESC, id DESC LIMIT $4`,
     [tenantId, after?.at ?? null, after?.id ?? null, page.limit + 1],
   );
-  const more = rows.length > page.limit;
-  const data = rows.slice(0, page.limit);
-  const last = data.at(-1);
-  return { data: data.map(toApiKey), next_cursor: more && last ? encodeCursor(last.created_at, last.id) : null };
+  return pageOf(rows, page.limit, (r) => [r.created_at, r.id], toApiKey);
 }
 
 /** Revokes a key of the tenant; another tenant's key is simply not found. */

@@ -1,5 +1,5 @@
 import type { Integration, IntegrationConfig, IntegrationStatus, ListIntegrationsQuery, PostgresCredential } from '@switchyard/contracts';
-import { AppError, decodeCursor, encodeCursor, type Pool, type PoolClient } from '@switchyard/kit';
+import { AppError, decodeCursor, pageOf, type Pool, type PoolClient } from '@switchyard/kit';
 
 interface Row {
   id: string;
@@ -91,8 +91,5 @@ export async function listIntegrations(
       ORDER BY created_at DESC, id DESC LIMIT $6`,
     [tenantId, q.type ?? null, q.status ?? null, after?.at ?? null, after?.id ?? null, q.limit + 1],
   );
-  const more = rows.length > q.limit;
-  const data = rows.slice(0, q.limit);
-  const last = data.at(-1);
-  return { data: data.map(toIntegration), next_cursor: more && last ? encodeCursor(last.created_at, last.id) : null };
+  return pageOf(rows, q.limit, (r) => [r.created_at, r.id], toIntegration);
 }

@@ -1,5 +1,5 @@
 import type { Catalog, CatalogRelation, ChangeSet, Relationship, SchemaChange, SchemaQuery } from '@switchyard/contracts';
-import { decodeCursor, encodeCursor, type Pool, type PoolClient } from '@switchyard/kit';
+import { decodeCursor, pageOf, type Pool, type PoolClient } from '@switchyard/kit';
 
 type Db = Pool | PoolClient;
 const CHUNK = 1_000;
@@ -92,11 +92,5 @@ export async function listChanges(
       ORDER BY detected_at DESC, sync_id DESC LIMIT $5`,
     [tenantId, integrationId, after?.at ?? null, after?.id ?? null, page.limit + 1],
   );
-  const more = rows.length > page.limit;
-  const data = rows.slice(0, page.limit);
-  const last = data.at(-1);
-  return {
-    data: data.map((r) => ({ ...r, detected_at: r.detected_at.toISOString() })),
-    next_cursor: more && last ? encodeCursor(last.detected_at, last.sync_id) : null,
-  };
+  return pageOf(rows, page.limit, (r) => [r.detected_at, r.sync_id], (r) => ({ ...r, detected_at: r.detected_at.toISOString() }));
 }

@@ -1,5 +1,5 @@
 import type { Sync, SyncStatus, SyncTrigger } from '@switchyard/contracts';
-import { AppError, decodeCursor, encodeCursor, type Pool, type PoolClient } from '@switchyard/kit';
+import { AppError, decodeCursor, pageOf, type Pool, type PoolClient } from '@switchyard/kit';
 
 interface Row {
   id: string;
@@ -69,10 +69,7 @@ export async function listSyncs(db: Db, tenantId: string, integrationId: string,
       ORDER BY created_at DESC, id DESC LIMIT $5`,
     [tenantId, integrationId, after?.at ?? null, after?.id ?? null, page.limit + 1],
   );
-  const more = rows.length > page.limit;
-  const data = rows.slice(0, page.limit);
-  const last = data.at(-1);
-  return { data: data.map(toSync), next_cursor: more && last ? encodeCursor(last.created_at, last.id) : null };
+  return pageOf(rows, page.limit, (r) => [r.created_at, r.id], toSync);
 }
 
 export async function latestSyncs(db: Db, tenantId: string, integrationIds: string[]): Promise<Sync[]> {
