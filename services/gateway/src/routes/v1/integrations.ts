@@ -26,7 +26,7 @@ const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 503: Pr
 const tags = ['Integrations'];
 
 /** The create route, also mounted at the seed path `POST /integrations`. */
-export const createIntegrationRoute = (rpc: RpcClient, url: string, hide = false): FastifyPluginAsyncZod =>
+export const createIntegrationRoute = (rpc: RpcClient, url: string): FastifyPluginAsyncZod =>
   async (app) => {
     app.post(
       url,
@@ -34,7 +34,6 @@ export const createIntegrationRoute = (rpc: RpcClient, url: string, hide = false
         config: { access: 'editor' },
         schema: {
           tags,
-          hide,
           summary: 'Connect a system: validates the credential with a real connection, stores it encrypted, starts the first sync',
           body: CreateIntegrationBody,
           response: { 201: CreatedIntegration, ...errors },
@@ -50,6 +49,12 @@ export const createIntegrationRoute = (rpc: RpcClient, url: string, hide = false
 export const integrationRoutes =
   (rpc: RpcClient): FastifyPluginAsyncZod =>
   async (app) => {
+    // Sync and schema data live in the sync-worker; the integration must be the caller's first (else 404).
+    const ownIntegration = async (tenant_id: string, id: string) => {
+      await rpc.request(integrationRequests.get, { tenant_id, id });
+      return tenant_id;
+    };
+
     await app.register(createIntegrationRoute(rpc, '/v1/integrations'));
 
     app.get(
@@ -135,8 +140,7 @@ export const integrationRoutes =
       '/v1/integrations/:id/syncs',
       { schema: { tags: ['Syncs'], summary: "An integration's syncs, newest first", params: IntegrationParams, querystring: CursorQuery, response: { 200: SyncList, ...errors } } },
       async (req) => {
-        const tenant_id = req.principal.tenantId;
-        await rpc.request(integrationRequests.get, { tenant_id, id: req.params.id });
+        const tenant_id = await ownIntegration(req.principal.tenantId, req.params.id);
         return rpc.request(syncRequests.list, { tenant_id, integration_id: req.params.id, ...req.query });
       },
     );
@@ -145,8 +149,7 @@ export const integrationRoutes =
       '/v1/integrations/:id/schema',
       { schema: { tags: ['Schema'], summary: 'The latest discovered catalog (filter by schema and table)', params: IntegrationParams, querystring: SchemaQuery, response: { 200: SchemaSnapshot, ...errors } } },
       async (req) => {
-        const tenant_id = req.principal.tenantId;
-        await rpc.request(integrationRequests.get, { tenant_id, id: req.params.id });
+        const tenant_id = await ownIntegration(req.principal.tenantId, req.params.id);
         return rpc.request(syncRequests.schema, { tenant_id, integration_id: req.params.id, ...req.query });
       },
     );
@@ -155,8 +158,7 @@ export const integrationRoutes =
       '/v1/integrations/:id/schema/changes',
       { schema: { tags: ['Schema'], summary: 'What changed between syncs, newest first', params: IntegrationParams, querystring: CursorQuery, response: { 200: ChangeSetList, ...errors } } },
       async (req) => {
-        const tenant_id = req.principal.tenantId;
-        await rpc.request(integrationRequests.get, { tenant_id, id: req.params.id });
+        const tenant_id = await ownIntegration(req.principal.tenantId, req.params.id);
         return rpc.request(syncRequests.changes, { tenant_id, integration_id: req.params.id, ...req.query });
       },
     );
