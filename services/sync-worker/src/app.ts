@@ -4,9 +4,8 @@ import { exponentialBackoff, provision, type Runtime } from '@switchyard/kit';
 import { Config } from './config.ts';
 import { IntegrationCloudEvent, onIntegrationEvent } from './handlers/integration-events.ts';
 import { requestHandlers } from './handlers/requests.ts';
-import { findSilent } from './repo/syncs.ts';
 import { failSync, runSync } from './run-sync.ts';
-import { endSync } from './syncs.ts';
+import { failSilentSyncs } from './syncs.ts';
 
 export const definition = {
   service: 'sync-worker',
@@ -38,19 +37,10 @@ export async function buildApp(rt: Runtime, config: Config): Promise<void> {
   // A worker killed mid-sync is redelivered after the ack wait; one that never
   // comes back (deliveries used up) would leave the sync PROCESSING: fail it.
   const silentMs = config.SYNC_ACK_WAIT_MS * 3;
-  const sweep = setInterval(() => {
-    void findSilent(rt.pool, silentMs)
-      .then((stuck) =>
-        Promise.all(
-          stuck.map((s) =>
-            endSync(rt.pool, s.id, 'FAILED', {
-              error: { code: 'WORKER_LOST', message: 'the worker running this sync stopped and no other worker took it over' },
-            }),
-          ),
-        ),
-      )
-      .catch((err) => rt.log.warn({ err }, 'sweep failed'));
-  }, Math.min(silentMs, 30_000));
+  const sweep = setInterval(
+    () => void failSilentSyncs(rt.pool, silentMs).catch((err) => rt.log.warn({ err }, 'sweep failed')),
+    Math.min(silentMs, 30_000),
+  );
   sweep.unref();
   rt.shutdown.on('stop-intake', 'sync sweeper', () => clearInterval(sweep));
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createdSyncId, jobSubject, type Sync, type SyncJob, type SyncTrigger } from '@switchyard/contracts';
 import { AppError, withTransaction, writeEvent, writeMessage, type Pool } from '@switchyard/kit';
-import { findActive, finishSync, insertSync } from './repo/syncs.ts';
+import { findActive, findSilent, finishSync, insertSync } from './repo/syncs.ts';
 
 export const SOURCE = 'switchyard/sync-worker';
 
@@ -60,4 +60,17 @@ export async function endSync(
     if (sync) await writeEvent(tx, SOURCE, ENDED[status], { sync }, { tenantId: sync.tenant_id, about: id });
     return sync;
   });
+}
+
+/** Fails the syncs whose worker has been silent for `silentMs` (it died and its job will not come back). */
+export async function failSilentSyncs(pool: Pool, silentMs: number): Promise<Sync[]> {
+  const silent = await findSilent(pool, silentMs);
+  const failed = await Promise.all(
+    silent.map((s) =>
+      endSync(pool, s.id, 'FAILED', {
+        error: { code: 'WORKER_LOST', message: 'the worker running this sync stopped and no other worker took it over' },
+      }),
+    ),
+  );
+  return failed.filter((s): s is Sync => s !== undefined);
 }
