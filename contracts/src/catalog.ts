@@ -8,7 +8,8 @@ export const CatalogColumn = z.object({
   nullable: z.boolean(),
   default: z.string().nullable(),
   identity: z.enum(['always', 'by_default']).nullable(),
-  generated: z.enum(['stored']).nullable().describe('Generation expression kind; the expression is in `default`'),
+  // 'virtual' is PostgreSQL 18's generated column computed on read (attgenerated 'v').
+  generated: z.enum(['stored', 'virtual']).nullable().describe('Generation expression kind; the expression is in `default`'),
   comment: z.string().nullable(),
 });
 export type CatalogColumn = z.infer<typeof CatalogColumn>;

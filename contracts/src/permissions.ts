@@ -1,7 +1,7 @@
 import { credentialRequests } from './credentials.ts';
 import { integrationRequests, syncRequests } from './integrations.ts';
 import { monitorRequests, signals, statusRequests, type RequestRoute } from './requests.ts';
-import { SERVICE_NAMES, type ServiceName } from './services.ts';
+import type { ServiceName } from './services.ts';
 import { streams } from './streams.ts';
 
 /**

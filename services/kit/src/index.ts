@@ -12,3 +12,4 @@ export * from './rpc.ts';
 export * from './runtime.ts';
 export * from './shutdown.ts';
 export * from './pagination.ts';
+export * from './cjs.ts';

@@ -1,0 +1,185 @@
+import type { ConnectionFailureReason, PostgresCredential } from '@switchyard/contracts';
+import type { Client, ClientConfig } from 'pg';
+import { classify, ConnectionFailure, seconds, type Phase, type Target } from './errors.ts';
+import { pg } from './pg.ts';
+
+export const APPLICATION_NAME = 'switchyard';
+
+/**
+ * How to open a connection for a credential. libpq's `prefer` and `allow` try
+ * one way and, when the server answers in a particular way, the other: that is
+ * `fallback`.
+ */
+export interface ConnectPlan {
+  config: ClientConfig;
+  fallback: { when: ConnectionFailureReason; config: ClientConfig } | null;
+}
+
+/** TLS that encrypts but does not check who answers: libpq's `require` (and what prefer/allow try). */
+const TLS_UNVERIFIED = { rejectUnauthorized: false } as const;
+
+/** `queryTimeoutMs` (default `timeoutMs`) bounds each query on the client side. */
+export function connectOptions(cred: PostgresCredential, timeoutMs: number, queryTimeoutMs = timeoutMs): ConnectPlan {
+  const base: ClientConfig = {
+    host: cred.host,
+    port: cred.port,
+    user: cred.username,
+    password: cred.password,
+    database: cred.database_name,
+    application_name: APPLICATION_NAME,
+    connectionTimeoutMillis: timeoutMs,
+    // Client-side bound on each query, a little past the server-side
+    // statement_timeout discovery sets, so the server's own cancel (a clean
+    // 57014) normally wins and this only catches a server that stopped answering.
+    // statement_timeout itself is set with SET LOCAL inside the transaction, not
+    // as a startup parameter: PgBouncer and similar poolers refuse unknown
+    // startup parameters and a customer's database is often behind one.
+    query_timeout: queryTimeoutMs + 1_000,
+    keepAlive: true,
+  };
+  const mode = cred.sslmode ?? 'prefer';
+  switch (mode) {
+    case 'disable':
+      return { config: { ...base, ssl: false }, fallback: null };
+    case 'allow':
+      return { config: { ...base, ssl: false }, fallback: { when: 'TLS_REQUIRED', config: { ...base, ssl: { ...TLS_UNVERIFIED } } } };
+    case 'prefer':
+      return { config: { ...base, ssl: { ...TLS_UNVERIFIED } }, fallback: { when: 'TLS_UNAVAILABLE', config: { ...base, ssl: false } } };
+    case 'require':
+      return { config: { ...base, ssl: { ...TLS_UNVERIFIED } }, fallback: null };
+    case 'verify-ca':
+      // The chain must lead to a trusted authority, but the name on the certificate is not checked.
+      return { config: { ...base, ssl: { rejectUnauthorized: true, checkServerIdentity: () => undefined } }, fallback: null };
+    case 'verify-full':
+      return { config: { ...base, ssl: { rejectUnauthorized: true } }, fallback: null };
+  }
+}
+
+export const targetOf = (cred: PostgresCredential): Target => ({
+  host: cred.host,
+  port: cred.port,
+  username: cred.username,
+  database_name: cred.database_name,
+  password: cred.password,
+  sslmode: cred.sslmode,
+});
+
+/** Tears the socket down now: for a server that stopped answering, end() would wait on it. */
+export function destroy(client: Client): void {
+  client.connection?.stream?.destroy();
+}
+
+/** Closes politely, then by force if the server does not see us out within a second. */
+export function close(client: Client): void {
+  const force = setTimeout(() => destroy(client), 1_000);
+  force.unref();
+  client.end().then(
+    () => clearTimeout(force),
+    () => destroy(client),
+  );
+}
+
+/** The first error a client reported on its own, e.g. 57P01 while it was idle. */
+const firstError = new WeakMap<Client, unknown>();
+
+/**
+ * Classifies a failure on an open session. When the query's own error only
+ * says the connection is gone ("not queryable"), the error the client reported
+ * first says why; a specific error (a timeout, a permission) stands as it is.
+ */
+export function sessionFailure(client: Client, err: unknown, target: Target, timeoutMs: number, phase: Phase = 'session') {
+  const direct = classify(err, target, phase, timeoutMs);
+  const first = firstError.get(client);
+  if (first === undefined || (direct.reason !== 'CONNECTION_LOST' && direct.reason !== 'UNKNOWN')) return direct;
+  const earlier = classify(first, target, phase, timeoutMs);
+  return earlier.reason === 'UNKNOWN' ? direct : earlier;
+}
+
+/**
+ * Runs `work`, giving it `track` to register every client it opens; when `ms`
+ * pass first, those clients are destroyed and the result is TIMEOUT. This is
+ * the bound that holds even when pg's own timers do not fire (a server that
+ * accepts TCP and says nothing, a query that never returns).
+ */
+export async function bounded<T>(ms: number, target: Target, work: (track: (c: Client) => void) => Promise<T>): Promise<T> {
+  const clients = new Set<Client>();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      for (const c of clients) destroy(c);
+      reject(new ConnectionFailure('TIMEOUT', `no answer from ${target.host}:${target.port} within ${seconds(ms)}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work((c) => clients.add(c)), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function attempt(config: ClientConfig, target: Target, timeoutMs: number, track: (c: Client) => void): Promise<Client> {
+  const client = new (pg().Client)(config);
+  track(client);
+  // Without a listener an error on an idle client would crash the process.
+  client.on('error', (err) => {
+    if (!firstError.has(client)) firstError.set(client, err);
+  });
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    destroy(client);
+    throw classify(err, target, 'connect', timeoutMs);
+  }
+}
+
+export interface ConnectOptions {
+  /** Bounds connecting, fallback attempt included. */
+  timeoutMs: number;
+  /** Client-side bound on each query (default timeoutMs). */
+  queryTimeoutMs?: number;
+  /** pg's pipelining: queries issued together go on the wire together. */
+  pipeline?: boolean;
+  /** Called with every client opened, so an outer deadline can destroy it. */
+  track?: (c: Client) => void;
+}
+
+/** Opens one connection for the credential, following its sslmode, within `timeoutMs` in all. */
+export function connect(cred: PostgresCredential, opts: ConnectOptions): Promise<Client> {
+  const target = targetOf(cred);
+  const plan = connectOptions(cred, opts.timeoutMs, opts.queryTimeoutMs);
+  const extra = opts.pipeline ? { pipeline: true } : {};
+  return bounded(opts.timeoutMs, target, async (inner) => {
+    const both = (c: Client) => {
+      inner(c);
+      opts.track?.(c);
+    };
+    try {
+      return await attempt({ ...plan.config, ...extra }, target, opts.timeoutMs, both);
+    } catch (err) {
+      if (!plan.fallback || !(err instanceof ConnectionFailure) || err.reason !== plan.fallback.when) throw err;
+      return await attempt({ ...plan.fallback.config, ...extra }, target, opts.timeoutMs, both);
+    }
+  });
+}
+
+/** Connects, asks the server's version, closes: the check behind "test connection". */
+export async function testConnection(
+  cred: PostgresCredential,
+  { timeoutMs = 5_000 }: { timeoutMs?: number } = {},
+): Promise<{ latency_ms: number; server_version: string }> {
+  const target = targetOf(cred);
+  const started = performance.now();
+  return bounded(timeoutMs, target, async (track) => {
+    const client = await connect(cred, { timeoutMs, track });
+    try {
+      const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+      const latency_ms = Math.round((performance.now() - started) * 10) / 10;
+      return { latency_ms, server_version: rows[0]?.server_version ?? '' };
+    } catch (err) {
+      throw sessionFailure(client, err, target, timeoutMs);
+    } finally {
+      close(client);
+    }
+  });
+}
