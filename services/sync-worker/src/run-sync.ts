@@ -15,7 +15,7 @@ import { AppError, isAppError, withTransaction, writeEvent, type JobContext, typ
 import type { Config } from './config.ts';
 import { latestSnapshotId, loadSnapshot, saveChanges, saveSnapshot } from './repo/catalogs.ts';
 import { markProcessing, recordProgress } from './repo/syncs.ts';
-import { endSync, SOURCE } from './syncs.ts';
+import { endSync, endSyncIn, SOURCE } from './syncs.ts';
 
 // schema.changed carries at most this many changes; the rest are in GET …/schema/changes.
 const EVENT_CHANGES = 1_000;
@@ -102,8 +102,9 @@ export const runSync =
       changes: changes.length,
     };
 
+    // Snapshot, drift, events and COMPLETED commit together, with the row locked:
+    // a cancel either wins before this (and nothing is stored) or sees COMPLETED.
     const done = await withTransaction(rt.pool, async (tx) => {
-      // Lock the row: a cancel racing the finish either wins before this or sees COMPLETED.
       const { rows } = await tx.query<{ status: string }>('SELECT status FROM syncs WHERE id = $1 FOR UPDATE', [job.sync_id]);
       if (rows[0]?.status !== 'PROCESSING') return false;
       await saveSnapshot(tx, { syncId: job.sync_id, tenantId: job.tenant_id, integrationId: job.integration_id }, catalog);
@@ -125,9 +126,9 @@ export const runSync =
           { tenantId: job.tenant_id, about: job.integration_id },
         );
       }
+      await endSyncIn(tx, job.sync_id, 'COMPLETED', { summary });
       return true;
     });
-    if (done) await endSync(rt.pool, job.sync_id, 'COMPLETED', { summary });
     log.info({ ...summary, attempt: ctx.attempt }, done ? 'sync completed' : 'sync ended elsewhere; result dropped');
   };
 

@@ -1,7 +1,7 @@
 /** Starting and ending syncs: the state change and its event (and job) always commit together. */
 import { randomUUID } from 'node:crypto';
 import { createdSyncId, jobSubject, type Sync, type SyncJob, type SyncTrigger } from '@switchyard/contracts';
-import { AppError, withTransaction, writeEvent, writeMessage, type Pool } from '@switchyard/kit';
+import { AppError, withTransaction, writeEvent, writeMessage, type Pool, type PoolClient } from '@switchyard/kit';
 import { findActive, findSilent, finishSync, insertSync } from './repo/syncs.ts';
 
 export const SOURCE = 'switchyard/sync-worker';
@@ -48,19 +48,20 @@ const ENDED = {
   CANCELLED: 'events.sync.cancelled',
 } as const;
 
-/** Ends an active sync and announces it; undefined when it had already ended. */
-export async function endSync(
-  pool: Pool,
+/** Ends an active sync and announces it, in the caller's transaction; undefined when it had already ended. */
+export async function endSyncIn(
+  tx: PoolClient,
   id: string,
   status: keyof typeof ENDED,
   extra: Parameters<typeof finishSync>[3] = {},
 ): Promise<Sync | undefined> {
-  return withTransaction(pool, async (tx) => {
-    const sync = await finishSync(tx, id, status, extra);
-    if (sync) await writeEvent(tx, SOURCE, ENDED[status], { sync }, { tenantId: sync.tenant_id, about: id });
-    return sync;
-  });
+  const sync = await finishSync(tx, id, status, extra);
+  if (sync) await writeEvent(tx, SOURCE, ENDED[status], { sync }, { tenantId: sync.tenant_id, about: id });
+  return sync;
 }
+
+export const endSync = (pool: Pool, ...args: Parameters<typeof endSyncIn> extends [unknown, ...infer R] ? R : never) =>
+  withTransaction(pool, (tx) => endSyncIn(tx, ...args));
 
 /** Fails the syncs whose worker has been silent for `silentMs` (it died and its job will not come back). */
 export async function failSilentSyncs(pool: Pool, silentMs: number): Promise<Sync[]> {
