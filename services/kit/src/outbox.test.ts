@@ -228,3 +228,20 @@ describe('writeEvent and OutboxRelay', () => {
     await eventually('the row to be marked published', async () => (await row(event.id))?.published_at instanceof Date);
   });
 });
+
+describe('several relays on one outbox', () => {
+  test('publish in commit order, each event once', async () => {
+    const from = await lastSeq();
+    const a = newRelay(50);
+    const b = newRelay(50);
+    a.start();
+    b.start();
+    const written: string[] = [];
+    for (let i = 0; i < 60; i++) written.push((await commitEvent()).id);
+    const stored = await eventually('all 60 events stored', async () => {
+      const s = (await storedSince(from)).filter((m) => written.includes(m.event.id));
+      return s.length >= written.length ? s : undefined;
+    });
+    assert.deepEqual(stored.map((m) => m.event.id), written);
+  });
+});

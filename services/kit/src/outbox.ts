@@ -72,7 +72,7 @@ export interface OutboxRelayOptions {
 /**
  * Publishes outbox rows to JetStream with Nats-Msg-Id = event id, so a row
  * published twice (crash between publish and mark) is dropped by the stream.
- * Replicas share the table through SKIP LOCKED.
+ * Replicas take turns through an advisory lock, which keeps commit order.
  */
 export class OutboxRelay {
   private readonly js: JetStreamClient;
@@ -94,10 +94,12 @@ export class OutboxRelay {
     this.loop = this.run();
   }
 
+  /** Stops the loop, then publishes what is still pending (best effort: what is left waits for the next start). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.kick();
     await this.loop;
+    await this.flush().catch(() => {});
     await this.listener?.end().catch(() => {});
   }
 
@@ -147,9 +149,17 @@ export class OutboxRelay {
     const client = await this.o.pool.connect();
     try {
       await client.query('BEGIN');
+      // One relay at a time per schema, so events leave in commit order even with several replicas.
+      const { rows: lock } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [
+        `switchyard:outbox:${this.o.schema}`,
+      ]);
+      if (!lock[0]?.ok) {
+        await client.query('ROLLBACK');
+        return 0;
+      }
       const { rows } = await client.query<Row>(
         `SELECT id, subject, event, trace FROM outbox WHERE published_at IS NULL
-         ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+         ORDER BY created_at, id LIMIT $1 FOR UPDATE`,
         [this.o.batchSize ?? 100],
       );
       const done: string[] = [];

@@ -199,14 +199,13 @@ export class Runtime {
       pollMs: opts.pollMs,
     });
     relay.start();
-    this.shutdown.on('outbox', 'outbox relay', async () => {
-      await relay.flush().catch(() => {});
-      await relay.stop();
-    });
+    this.shutdown.on('outbox', 'outbox relay', () => relay.stop());
     return relay;
   }
 
   markReady(): void {
+    // A signal during start-up already began the drain: stay draining.
+    if (this.state === 'draining') return;
     this.state = 'ready';
     this.sendHeartbeat();
   }
