@@ -1,8 +1,13 @@
 import { AppError } from './errors.ts';
 
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /**
  * Keyset pagination cursors: opaque to clients, (created_at, id) inside, so a
- * page never skips or repeats a row when rows are added meanwhile.
+ * page never skips or repeats a row when rows are added meanwhile. Paged
+ * timestamps are stored at millisecond precision (see each service's
+ * migrations), which is exactly what a cursor carries.
  */
 export const encodeCursor = (at: Date, id: string): string =>
   Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
@@ -10,7 +15,16 @@ export const encodeCursor = (at: Date, id: string): string =>
 export function decodeCursor(cursor: string): { at: string; id: string } {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && !Number.isNaN(Date.parse(v[0])) && /^[0-9a-f-]{36}$/.test(v[1]))
+    // Exactly what encodeCursor writes, so nothing odd reaches a SQL cast.
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      typeof v[0] === 'string' &&
+      typeof v[1] === 'string' &&
+      ISO_MS.test(v[0]) &&
+      new Date(v[0]).toISOString() === v[0] &&
+      UUID.test(v[1])
+    )
       return { at: v[0], id: v[1] };
   } catch {
     // fall through
