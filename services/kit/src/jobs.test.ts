@@ -303,3 +303,30 @@ describe('JobRunner', () => {
     assert.deepEqual(attempts, [1]);
   });
 });
+
+describe('JobRunner shutdown', () => {
+  test('a job still running at the shutdown budget is aborted and handed straight to another worker', async () => {
+    const { consumer, publish } = await setup();
+    await publish('1', { n: 1 });
+    const started = deferred<JobContext>();
+    let deliveredAt = 0;
+    const first = startRunner(consumer, {
+      handler: (_job, ctx) => {
+        deliveredAt = Date.now();
+        started.resolve(ctx);
+        // Runs until told to stop, like a long discovery.
+        return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      },
+    });
+    const ctx = await within('the first worker to start the job', started.promise);
+    assert.equal(ctx.attempt, 1);
+
+    const takenOver = deferred<number>();
+    await first.stop(100);
+    assert.ok(ctx.signal.aborted, 'the handler was told to stop');
+    startRunner(consumer, { handler: async (_job, c) => takenOver.resolve(c.attempt) });
+    assert.equal(await within('another worker to take the job over', takenOver.promise), 2);
+    // Before the ack wait ran out since the first delivery: only the nak(0) can have redelivered it.
+    assert.ok(Date.now() - deliveredAt < consumer.ackWaitMs, 'redelivered at once, not after the ack wait');
+  });
+});

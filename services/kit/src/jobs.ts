@@ -20,6 +20,8 @@ export interface JobContext {
   log: Logger;
   /** Tells JetStream the job is alive (also done automatically on an interval). */
   working(): void;
+  /** Aborted when the process is shutting down and the job ran past its share of the deadline. */
+  signal: AbortSignal;
 }
 
 export type JobFailure = { reason: 'poison' | 'permanent' | 'exhausted'; error: AppError; deliveries: number };
@@ -57,6 +59,7 @@ export class JobRunner<S extends z.ZodType> {
   private slotFreed?: () => void;
   private loop?: Promise<void>;
   private stopFetch?: () => void;
+  private readonly abort = new AbortController();
 
   constructor(private readonly o: JobRunnerOptions<S>) {
     this.js = jetstream(o.nc);
@@ -66,13 +69,35 @@ export class JobRunner<S extends z.ZodType> {
     this.loop = this.run();
   }
 
-  /** Stops pulling and waits for the jobs in flight. */
-  async stop(): Promise<void> {
+  /** Stops pulling new jobs (the jobs in flight go on). */
+  async stopPulling(): Promise<void> {
     this.stopped = true;
     this.stopFetch?.();
     this.slotFreed?.();
     await this.loop;
-    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /**
+   * Stops pulling and waits for the jobs in flight, at most `budgetMs`; then
+   * aborts them (ctx.signal) and hands them back to JetStream at once, so
+   * another worker takes them over instead of waiting out the ack wait.
+   */
+  async stop(budgetMs = Infinity): Promise<void> {
+    await this.stopPulling();
+    const all = Promise.allSettled([...this.inFlight]);
+    if (Number.isFinite(budgetMs)) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        all.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), budgetMs))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        this.o.log.warn({ jobs: this.inFlight.size }, 'jobs still running at the shutdown budget: handing them back');
+        this.abort.abort(new Error('shutting down'));
+      }
+    }
+    await all;
   }
 
   get active(): number {
@@ -142,12 +167,25 @@ export class JobRunner<S extends z.ZodType> {
         const interval = Math.max(1_000, Math.floor(this.o.consumer.ackWaitMs / 3));
         const heartbeat = setInterval(() => m.working(), interval);
         try {
-          await this.o.handler(parsed.data, { subject: m.subject, attempt, lastAttempt: last, log, working: () => m.working() });
+          await this.o.handler(parsed.data, {
+            subject: m.subject,
+            attempt,
+            lastAttempt: last,
+            log,
+            working: () => m.working(),
+            signal: this.abort.signal,
+          });
           clearInterval(heartbeat);
           await m.ackAck().catch(() => m.ack());
           outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'ok' });
         } catch (err) {
           clearInterval(heartbeat);
+          if (this.abort.signal.aborted) {
+            // Not a failure of the job: this process is going away. Redeliver now, elsewhere.
+            m.nak(0);
+            outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'handed_back' });
+            return;
+          }
           span.recordException(err as Error);
           span.setStatus({ code: SpanStatusCode.ERROR });
           // Unknown errors (a dropped connection, say) are worth another try; AppErrors say for themselves.

@@ -184,7 +184,9 @@ export class Runtime {
   runJobs<S extends z.ZodType>(opts: Omit<JobRunnerOptions<S>, 'nc' | 'log'>): JobRunner<S> {
     const runner = new JobRunner({ ...opts, nc: this.nc, log: this.log.child({ consumer: opts.consumer.durable }) });
     runner.start();
-    this.shutdown.on('in-flight', `jobs ${opts.consumer.durable}`, () => runner.stop());
+    this.shutdown.on('stop-intake', `stop pulling ${opts.consumer.durable}`, () => runner.stopPulling());
+    // Jobs get most of the deadline; the rest is kept for the outbox, NATS, pools and telemetry.
+    this.shutdown.on('in-flight', `jobs ${opts.consumer.durable}`, () => runner.stop(this.config.SHUTDOWN_TIMEOUT_MS * 0.6));
     return runner;
   }
 

@@ -78,12 +78,14 @@ export const runSync =
         queryTimeoutMs: config.SYNC_QUERY_TIMEOUT_MS,
         batchSize: config.SYNC_DISCOVERY_BATCH_SIZE,
         onProgress,
-        signal: abort.signal,
+        // Cancelled by a user (abort) or by this worker shutting down (ctx.signal: the job is handed back).
+        signal: AbortSignal.any([abort.signal, ctx.signal]),
       });
       await progressChain;
     } catch (err) {
       await progressChain;
       if (abort.signal.aborted) return log.info('sync cancelled while discovering');
+      if (ctx.signal.aborted) throw err;
       if (err instanceof ConnectionFailure)
         throw new AppError('CONNECTION_FAILED', err.message, { details: { reason: err.reason }, retryable: err.retryable, cause: err });
       throw err;
