@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { redactUrl } from '@switchyard/kit';
 import { ensureInfra, ROOT } from './lib/infra.ts';
 import { startAll, stopAll, type RunningService } from './lib/services.ts';
 
@@ -14,7 +15,7 @@ const say = (m: string) => console.log(`switchyard | ${m}`);
 
 async function main() {
   const infra = await ensureInfra(say);
-  say(`PostgreSQL ${redact(infra.DATABASE_URL)}, Redis ${redact(infra.REDIS_URL)}, NATS ${infra.NATS_URL}`);
+  say(`PostgreSQL ${redactUrl(infra.DATABASE_URL)}, Redis ${redactUrl(infra.REDIS_URL)}, NATS ${redactUrl(infra.NATS_URL)}`);
   const env = { DATABASE_URL: infra.DATABASE_URL, REDIS_URL: infra.REDIS_URL, NATS_URL: infra.NATS_URL };
 
   // The key is made before the services start (this also migrates the gateway's schema).
@@ -59,8 +60,6 @@ async function main() {
   Ctrl-C stops everything.
 `);
 }
-
-const redact = (u: string) => u.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
 
 main().catch((err) => {
   console.error(`switchyard | could not start: ${(err as Error).message}`);

@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { credentialRequests, inboxPrefix, Role } from '@switchyard/contracts';
-import { AppError, ConfigError, connectNats, createLogger, createPool, loadConfig, migrate, RpcClient } from '@switchyard/kit';
+import { AppError, ConfigError, connectNats, redactUrl, createLogger, createPool, loadConfig, migrate, RpcClient } from '@switchyard/kit';
 import { z } from 'zod';
 import { Config } from './config.ts';
 import { createApiKey, revokeApiKeysNamed } from './repo/api-keys.ts';
@@ -86,7 +86,7 @@ async function rotateMasterKey() {
     }),
     new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`could not connect to NATS at ${config.NATS_URL} within ${NATS_CONNECT_TIMEOUT_MS / 1000} s`)),
+        () => reject(new Error(`could not connect to NATS at ${redactUrl(config.NATS_URL)} within ${NATS_CONNECT_TIMEOUT_MS / 1000} s`)),
         NATS_CONNECT_TIMEOUT_MS,
       );
     }),
@@ -98,7 +98,7 @@ async function rotateMasterKey() {
     console.log(`records to re-wrap: ${r.pending_rewrap} (in the background; see credentials.master_key.status)`);
   } catch (err) {
     if (err instanceof AppError && (err.code === 'UNAVAILABLE' || err.code === 'TIMEOUT'))
-      throw new Error(`the credentials service did not answer (${err.message}); is it running and connected to ${config.NATS_URL}?`, {
+      throw new Error(`the credentials service did not answer (${err.message}); is it running and connected to ${redactUrl(config.NATS_URL)}?`, {
         cause: err,
       });
     throw err;

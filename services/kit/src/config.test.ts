@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { baseConfig, ConfigError, envBool, loadConfig } from './config.ts';
+import { baseConfig, ConfigError, envBool, loadConfig, redactUrl } from './config.ts';
 
 const base = baseConfig({ healthPort: 3000 });
 
@@ -90,4 +90,10 @@ describe('envBool', () => {
   test('an empty value takes the default', () => {
     assert.equal(loadConfig(schema, { FEATURE: '' }).FEATURE, true);
   });
+});
+
+test('redactUrl hides passwords in connection URLs, lists included', () => {
+  assert.equal(redactUrl('postgres://app:s3cret@db:5432/x'), 'postgres://app:***@db:5432/x');
+  assert.equal(redactUrl('nats://a:p1@n1:4222,nats://b:p2@n2:4222'), 'nats://a:***@n1:4222,nats://b:***@n2:4222');
+  assert.equal(redactUrl('redis://127.0.0.1:6379'), 'redis://127.0.0.1:6379');
 });

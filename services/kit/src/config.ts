@@ -61,3 +61,6 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   });
   throw new ConfigError(problems);
 }
+
+/** A connection URL (or comma-separated list) fit to print: any password becomes ***. */
+export const redactUrl = (url: string): string => url.replace(/\/\/([^:@/,]+):[^@/,]+@/g, '//$1:***@');

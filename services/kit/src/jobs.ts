@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { jetstream, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { deadLetterSubject, type ConsumerDef, type DeadLetter } from '@switchyard/contracts';
-import type { z } from 'zod';
+import { ZodError, type z } from 'zod';
 import { AppError, fieldErrors, isAppError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { counter, histogram } from './instruments.ts';
@@ -35,8 +35,23 @@ export interface JobRunnerOptions<S extends z.ZodType> {
   concurrency: number;
   /** Delay before redelivery of a retryable failure; `attempt` starts at 1. */
   backoffMs?: (attempt: number) => number;
+  /** Called before a failed job is handed back for another attempt after `delayMs`. */
+  onRetry?: (payload: z.output<S>, error: AppError, delayMs: number) => Promise<void>;
   /** Called once when a job is given up (after it is parked on the dead-letter subject). */
   onGiveUp?: (payload: unknown, failure: JobFailure) => Promise<void>;
+}
+
+/**
+ * What a handler's failure means: AppErrors say for themselves; a message
+ * that breaks its contract (ZodError) will not get better; anything else (a
+ * dropped connection, say) is worth another try. Unknown errors keep their
+ * text in the logs only.
+ */
+function classify(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  if (err instanceof ZodError)
+    return new AppError('VALIDATION_FAILED', 'a message did not match its contract', { cause: err, retryable: false });
+  return new AppError('INTERNAL', 'internal error', { cause: err, retryable: true });
 }
 
 export const exponentialBackoff =
@@ -188,16 +203,15 @@ export class JobRunner<S extends z.ZodType> {
           }
           span.recordException(err as Error);
           span.setStatus({ code: SpanStatusCode.ERROR });
-          // Unknown errors (a dropped connection, say) are worth another try; AppErrors say for themselves.
-          const retryable = isAppError(err) ? err.retryable : true;
-          const error = isAppError(err) ? err : new AppError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
-          if (retryable && !last) {
+          const error = classify(err);
+          if (error.retryable && !last) {
             const delay = (this.o.backoffMs ?? exponentialBackoff())(attempt);
             log.warn({ err, retry_in_ms: delay }, 'job failed; will retry');
+            await this.o.onRetry?.(parsed.data, error, delay).catch((e: unknown) => log.warn({ err: e }, 'retry hook failed'));
             m.nak(delay);
             outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'retry' });
           } else {
-            const reason = retryable ? 'exhausted' : 'permanent';
+            const reason = error.retryable ? 'exhausted' : 'permanent';
             log.error({ err, reason }, 'job failed for good');
             await this.giveUp(m, parsed.data, { reason, error, deliveries: attempt });
             if (reason === 'exhausted') m.ack();

@@ -5,7 +5,7 @@ import { Config } from './config.ts';
 import { IntegrationCloudEvent, onIntegrationEvent } from './handlers/integration-events.ts';
 import { requestHandlers } from './handlers/requests.ts';
 import { failSync, runSync } from './run-sync.ts';
-import { failSilentSyncs } from './syncs.ts';
+import { failSilentSyncs, waitForRetry } from './syncs.ts';
 
 export const definition = {
   service: 'sync-worker',
@@ -25,6 +25,7 @@ export async function buildApp(rt: Runtime, config: Config): Promise<void> {
     concurrency: config.SYNC_CONCURRENCY,
     handler: runSync(rt, config),
     backoffMs: exponentialBackoff(2_000, 60_000),
+    onRetry: (job) => waitForRetry(rt.pool, job.sync_id),
     onGiveUp: failSync(rt),
   });
   rt.runJobs({

@@ -47,7 +47,17 @@ export const runSync =
       return;
     }
 
-    const { secret } = await rt.rpc.request(credentialRequests.reveal, { tenant_id: job.tenant_id, integration_id: job.integration_id });
+    let secret;
+    try {
+      ({ secret } = await rt.rpc.request(credentialRequests.reveal, { tenant_id: job.tenant_id, integration_id: job.integration_id }));
+    } catch (err) {
+      // Deleted meanwhile: its credential goes first, then the integration.
+      if (isAppError(err) && err.code === 'NOT_FOUND') {
+        await endSync(rt.pool, job.sync_id, 'CANCELLED', { error: { code: 'INTEGRATION_DELETED', message: 'the integration was deleted' } });
+        return;
+      }
+      throw err;
+    }
     const credential = PostgresCredential.parse(secret);
 
     const abort = new AbortController();

@@ -6,7 +6,7 @@ import { createdSyncId } from '@switchyard/contracts';
 import { createPool, isAppError, migrate, type Pool } from '@switchyard/kit';
 import { dropSchema, testConfig, testLogger, uniqueName } from '@switchyard/kit/testing';
 import { markProcessing } from './repo/syncs.ts';
-import { failSilentSyncs, startSync } from './syncs.ts';
+import { failSilentSyncs, startSync, waitForRetry } from './syncs.ts';
 
 const config = testConfig();
 const schema = uniqueName('sync_worker_test');
@@ -49,19 +49,22 @@ describe('sync lifecycle in the sync-worker database', () => {
     });
   });
 
-  test('a PROCESSING sync whose worker fell silent is failed with a reason; a live one is left alone', async () => {
+  test('a PROCESSING sync whose worker fell silent is failed with a reason; a live one, or one waiting to retry, is left alone', async () => {
     const silent = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), trigger: 'manual' });
     const live = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), trigger: 'manual' });
     await markProcessing(pool, silent.id);
     await markProcessing(pool, live.id);
-    await pool.query(`UPDATE syncs SET heartbeat_at = now() - interval '10 minutes' WHERE id = $1`, [silent.id]);
+    const retrying = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), trigger: 'manual' });
+    await markProcessing(pool, retrying.id);
+    await waitForRetry(pool, retrying.id); // failed once, waiting out its backoff
+    await pool.query(`UPDATE syncs SET heartbeat_at = now() - interval '10 minutes' WHERE id = ANY($1::uuid[])`, [[silent.id, retrying.id]]);
 
     const failed = await failSilentSyncs(pool, 60_000);
     assert.deepEqual(failed.map((s) => s.id), [silent.id]);
     assert.equal(failed[0]!.status, 'FAILED');
     assert.equal(failed[0]!.error?.code, 'WORKER_LOST');
-    const { rows } = await pool.query<{ status: string }>('SELECT status FROM syncs WHERE id = $1', [live.id]);
-    assert.equal(rows[0]!.status, 'PROCESSING');
+    const { rows } = await pool.query<{ id: string; status: string }>('SELECT id, status FROM syncs WHERE id = ANY($1::uuid[])', [[live.id, retrying.id]]);
+    assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.status])), { [live.id]: 'PROCESSING', [retrying.id]: 'STARTED' });
     const events = await pool.query(`SELECT 1 FROM outbox WHERE subject = 'events.sync.failed' AND event->'data'->'sync'->>'id' = $1`, [silent.id]);
     assert.equal(events.rowCount, 1, 'the failure is announced');
     assert.equal(await markProcessing(pool, silent.id), undefined, 'a late redelivery of its job is dropped');

@@ -75,3 +75,12 @@ export async function failSilentSyncs(pool: Pool, silentMs: number): Promise<Syn
   );
   return failed.filter((s): s is Sync => s !== undefined);
 }
+
+/**
+ * A sync whose attempt failed and will be tried again waits as STARTED: the
+ * sweeper watches PROCESSING syncs only, so a long backoff is not taken for a
+ * dead worker.
+ */
+export async function waitForRetry(pool: Pool, syncId: string): Promise<void> {
+  await pool.query(`UPDATE syncs SET status = 'STARTED' WHERE id = $1 AND status = 'PROCESSING'`, [syncId]);
+}

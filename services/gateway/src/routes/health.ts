@@ -20,8 +20,9 @@ export const healthRoutes =
     const services: Check = () =>
       probe(async () => {
         const { instances } = await rt.rpc.request(monitorRequests.listInstances, { include_stale: false }, { timeoutMs: 1_500 });
-        const unhealthy = instances.filter((i) => !i.healthy).map((i) => i.instance_id);
-        if (unhealthy.length) throw new Error(`unhealthy instances: ${unhealthy.join(', ')}`);
+        // Public: counts only; GET /v1/system/status names instances for authenticated callers.
+        const unhealthy = instances.filter((i) => !i.healthy).length;
+        if (unhealthy) throw new Error(`${unhealthy} of ${instances.length} service instances unhealthy`);
       }, 2_000);
 
     const report = async (checks: Record<string, Check>, reply: { status(code: number): unknown }) => {

@@ -5,7 +5,13 @@ import { findActive } from '../repo/syncs.ts';
 import { endSync, startSync } from '../syncs.ts';
 
 /** Only the fields this consumer reads; each event's data is parsed by its own schema below. */
-export const IntegrationCloudEvent = z.object({ id: z.string(), type: z.string(), tenantid: z.string(), data: z.unknown() });
+export const IntegrationCloudEvent = z.object({
+  id: z.string(),
+  type: z.string(),
+  time: z.iso.datetime(),
+  tenantid: z.string(),
+  data: z.unknown(),
+});
 export type IntegrationCloudEvent = z.infer<typeof IntegrationCloudEvent>;
 
 /**
@@ -32,7 +38,8 @@ export const onIntegrationEvent = (rt: Runtime) => async (event: IntegrationClou
           ? IntegrationDeleted.parse(event.data).integration_id
           : IntegrationEvent.parse(event.data).integration.id;
       const active = await findActive(rt.pool, integrationId);
-      if (active) {
+      // An old event (read late, after a reconnect and a new sync) must not cancel a newer sync.
+      if (active && new Date(active.created_at) <= new Date(event.time)) {
         const what = ctx.subject === 'events.integration.deleted' ? 'deleted' : 'disconnected';
         await endSync(rt.pool, active.id, 'CANCELLED', {
           error: { code: `INTEGRATION_${what.toUpperCase()}`, message: `the integration was ${what}` },

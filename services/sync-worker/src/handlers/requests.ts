@@ -17,9 +17,9 @@ export const requestHandlers = (rt: Runtime): Handlers<typeof syncRequests> => (
     throw new AppError('CONFLICT', `sync ${sync_id} already ended (${(await getSync(rt.pool, tenant_id, sync_id)).status ?? current.status})`);
   },
 
-  cancelActive: async ({ integration_id, reason }) => {
+  cancelActive: async ({ tenant_id, integration_id, reason }) => {
     const active = await findActive(rt.pool, integration_id);
-    if (!active) return { cancelled: null };
+    if (!active || active.tenant_id !== tenant_id) return { cancelled: null };
     const ended = await endSync(rt.pool, active.id, 'CANCELLED', { error: { code: 'CANCELLED', message: reason } });
     return { cancelled: ended ? active.id : null };
   },
