@@ -132,6 +132,7 @@ export const ConnectionFailureReason = z.enum([
   'TLS_FAILED',
   'PERMISSION_DENIED',
   'CONNECTION_LOST',
+  'TARGET_NOT_ALLOWED',
   'UNKNOWN',
 ]);
 export type ConnectionFailureReason = z.infer<typeof ConnectionFailureReason>;

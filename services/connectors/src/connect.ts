@@ -2,6 +2,7 @@ import type { ConnectionFailureReason, PostgresCredential } from '@switchyard/co
 import type { Client, ClientConfig } from 'pg';
 import { classify, ConnectionFailure, seconds, type Phase, type Target } from './errors.ts';
 import { pg } from './pg.ts';
+import { resolveTarget, type TargetPolicy } from './target-policy.ts';
 
 export const APPLICATION_NAME = 'switchyard';
 
@@ -142,6 +143,8 @@ export interface ConnectOptions {
   pipeline?: boolean;
   /** Called with every client opened, so an outer deadline can destroy it. */
   track?: (c: Client) => void;
+  /** When given, the host is resolved once, checked, and connected to by address. */
+  policy?: TargetPolicy;
 }
 
 /** Opens one connection for the credential, following its sslmode, within `timeoutMs` in all. */
@@ -154,11 +157,26 @@ export function connect(cred: PostgresCredential, opts: ConnectOptions): Promise
       inner(c);
       opts.track?.(c);
     };
+    let pinned: Partial<ClientConfig> = {};
+    if (opts.policy) {
+      let address: string;
+      try {
+        address = await resolveTarget(cred.host, opts.policy);
+      } catch (err) {
+        throw err instanceof ConnectionFailure ? err : classify(err, target, 'connect', opts.timeoutMs);
+      }
+      pinned = { host: address };
+    }
+    // TLS still checks the certificate against the name the customer gave.
+    const pin = (c: ClientConfig): ClientConfig =>
+      pinned.host && pinned.host !== cred.host
+        ? { ...c, ...pinned, ssl: typeof c.ssl === 'object' ? { ...c.ssl, servername: cred.host } : c.ssl }
+        : c;
     try {
-      return await attempt({ ...plan.config, ...extra }, target, opts.timeoutMs, both);
+      return await attempt({ ...pin(plan.config), ...extra }, target, opts.timeoutMs, both);
     } catch (err) {
       if (!plan.fallback || !(err instanceof ConnectionFailure) || err.reason !== plan.fallback.when) throw err;
-      return await attempt({ ...plan.fallback.config, ...extra }, target, opts.timeoutMs, both);
+      return await attempt({ ...pin(plan.fallback.config), ...extra }, target, opts.timeoutMs, both);
     }
   });
 }
@@ -166,12 +184,12 @@ export function connect(cred: PostgresCredential, opts: ConnectOptions): Promise
 /** Connects, asks the server's version, closes: the check behind "test connection". */
 export async function testConnection(
   cred: PostgresCredential,
-  { timeoutMs = 5_000 }: { timeoutMs?: number } = {},
+  { timeoutMs = 5_000, policy }: { timeoutMs?: number; policy?: TargetPolicy } = {},
 ): Promise<{ latency_ms: number; server_version: string }> {
   const target = targetOf(cred);
   const started = performance.now();
   return bounded(timeoutMs, target, async (track) => {
-    const client = await connect(cred, { timeoutMs, track });
+    const client = await connect(cred, { timeoutMs, track, policy });
     try {
       const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
       const latency_ms = Math.round((performance.now() - started) * 10) / 10;

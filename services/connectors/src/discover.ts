@@ -2,6 +2,7 @@ import type { Catalog, CatalogEnum, CatalogRelation, PostgresCredential } from '
 import { assemble, byName, byText, relationshipsOf, type BatchRows, type ConstraintRow, type IndexRow, type RelationRow } from './assemble.ts';
 import * as sql from './catalog-sql.ts';
 import { close, connect, sessionFailure, targetOf } from './connect.ts';
+import type { TargetPolicy } from './target-policy.ts';
 
 export interface DiscoverOptions {
   /** Only these schemas (default: every schema but the system's). */
@@ -16,6 +17,8 @@ export interface DiscoverOptions {
   signal?: AbortSignal;
   /** Relations described per round of queries (default 500): bounds the memory one round needs. */
   batchSize?: number;
+  /** Which addresses may be connected to (see target-policy.ts); unchecked when absent. */
+  policy?: TargetPolicy;
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -37,7 +40,7 @@ export async function discover(cred: PostgresCredential, opts: DiscoverOptions =
   if (signal?.aborted) throw abortError(signal);
   const target = targetOf(cred);
 
-  const client = await connect(cred, { timeoutMs, queryTimeoutMs, pipeline: true });
+  const client = await connect(cred, { timeoutMs, queryTimeoutMs, pipeline: true, policy: opts.policy });
   // Only what the server or the network did becomes a ConnectionFailure; a bug here stays itself.
   const query: Query = <R>(text: string, values?: unknown[]) =>
     client.query(text, values).then(

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { targetPolicyFrom } from '@switchyard/connectors';
 import { integrationRequests } from '@switchyard/contracts';
 import type { Runtime } from '@switchyard/kit';
 import { Config } from './config.ts';
@@ -22,7 +23,7 @@ export const definition = {
 } as const;
 
 export async function buildApp(rt: Runtime, config: Config): Promise<void> {
-  const deps = { rt, config };
+  const deps = { rt, config, limits: { timeoutMs: config.CONNECT_TIMEOUT_MS, policy: targetPolicyFrom(config) } };
   rt.startOutbox();
   rt.serve(integrationRequests, {
     create: createHandler(deps),

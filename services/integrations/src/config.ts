@@ -1,7 +1,10 @@
 import { baseConfig } from '@switchyard/kit';
+import { targetPolicyConfig } from '@switchyard/connectors';
 import { z } from 'zod';
 
 export const Config = baseConfig({ healthPort: 9201 }).extend({
+  // Private and reserved addresses: refused in production unless allowed (see README).
+  ...targetPolicyConfig,
   // The contract: a connection attempt never takes longer than 5 s.
   CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });

@@ -1,10 +1,16 @@
-import { ConnectionFailure, testConnection } from '@switchyard/connectors';
+import { ConnectionFailure, testConnection, type TargetPolicy } from '@switchyard/connectors';
 import type { ConnectionTest, PostgresCredential } from '@switchyard/contracts';
 import { AppError } from '@switchyard/kit';
 
 /** Tries a credential for real; a failure is a 400 that says why (never the password). */
-export async function verifyCredential(credential: PostgresCredential, timeoutMs: number): Promise<void> {
-  const result = await tryConnection(credential, timeoutMs);
+/** How far a connection attempt may go: its time bound and which addresses it may reach. */
+export interface ConnectLimits {
+  timeoutMs: number;
+  policy: TargetPolicy;
+}
+
+export async function verifyCredential(credential: PostgresCredential, limits: ConnectLimits): Promise<void> {
+  const result = await tryConnection(credential, limits);
   if (!result.ok)
     throw new AppError('CONNECTION_FAILED', result.message, {
       details: { reason: result.reason },
@@ -12,9 +18,9 @@ export async function verifyCredential(credential: PostgresCredential, timeoutMs
     });
 }
 
-export async function tryConnection(credential: PostgresCredential, timeoutMs: number): Promise<ConnectionTest> {
+export async function tryConnection(credential: PostgresCredential, limits: ConnectLimits): Promise<ConnectionTest> {
   try {
-    const r = await testConnection(credential, { timeoutMs });
+    const r = await testConnection(credential, limits);
     return { ok: true, latency_ms: r.latency_ms, server_version: r.server_version };
   } catch (err) {
     if (err instanceof ConnectionFailure) return { ok: false, reason: err.reason, message: err.message };

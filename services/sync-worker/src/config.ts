@@ -1,7 +1,10 @@
 import { baseConfig } from '@switchyard/kit';
+import { targetPolicyConfig } from '@switchyard/connectors';
 import { z } from 'zod';
 
 export const Config = baseConfig({ healthPort: 9203 }).extend({
+  // Private and reserved addresses: refused in production unless allowed (see README).
+  ...targetPolicyConfig,
   // Each sync holds one connection to a customer database; 10 keeps a worker
   // from opening more than a small pool's worth at once.
   SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),

@@ -3,7 +3,7 @@
  * plaintext), discover the catalog, store it, compare it with the previous
  * one and announce the result. Safe to run again for the same sync.
  */
-import { ConnectionFailure, diffCatalogs, discover } from '@switchyard/connectors';
+import { ConnectionFailure, diffCatalogs, discover, targetPolicyFrom } from '@switchyard/connectors';
 import {
   credentialRequests,
   integrationRequests,
@@ -23,9 +23,9 @@ const PROGRESS_EVERY_MS = 1_000;
 
 class Cancelled extends Error {}
 
-export const runSync =
-  (rt: Runtime, config: Config) =>
-  async (job: SyncJob, ctx: JobContext): Promise<void> => {
+export const runSync = (rt: Runtime, config: Config) => {
+  const policy = targetPolicyFrom(config);
+  return async (job: SyncJob, ctx: JobContext): Promise<void> => {
     const claimed = await markProcessing(rt.pool, job.sync_id);
     if (!claimed) return ctx.log.info({ sync_id: job.sync_id }, 'sync already ended; job dropped');
     const log = ctx.log.child({ sync_id: job.sync_id, integration_id: job.integration_id, tenant_id: job.tenant_id });
@@ -87,6 +87,7 @@ export const runSync =
         timeoutMs: config.SYNC_CONNECT_TIMEOUT_MS,
         queryTimeoutMs: config.SYNC_QUERY_TIMEOUT_MS,
         batchSize: config.SYNC_DISCOVERY_BATCH_SIZE,
+        policy,
         onProgress,
         // Cancelled by a user (abort) or by this worker shutting down (ctx.signal: the job is handed back).
         signal: AbortSignal.any([abort.signal, ctx.signal]),
@@ -143,6 +144,7 @@ export const runSync =
     });
     log.info({ ...summary, attempt: ctx.attempt }, done ? 'sync completed' : 'sync ended elsewhere; result dropped');
   };
+};
 
 async function recordProgressHeartbeat(rt: Runtime, syncId: string) {
   await rt.pool.query(`UPDATE syncs SET heartbeat_at = clock_timestamp() WHERE id = $1 AND status = 'PROCESSING'`, [syncId]).catch(() => {});

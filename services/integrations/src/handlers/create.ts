@@ -18,10 +18,10 @@ import { SOURCE, type Deps } from './deps.ts';
  * lost the sync-worker still starts the same sync from the created event.
  */
 export const createHandler =
-  ({ rt, config }: Deps) =>
+  ({ rt, limits }: Deps) =>
   async ({ tenant_id, body }: { tenant_id: string; body: CreateIntegrationBody }): Promise<CreatedIntegration> => {
     const { credential } = body;
-    await verifyCredential(credential, config.CONNECT_TIMEOUT_MS);
+    await verifyCredential(credential, limits);
     const id = randomUUID();
     await rt.rpc.request(credentialRequests.store, { tenant_id, integration_id: id, secret: credential });
     let integration;

@@ -57,7 +57,7 @@ export const testHandler =
   (deps: Deps) =>
   async ({ tenant_id, id }: One): Promise<ConnectionTest> => {
     await getIntegration(deps.rt.pool, tenant_id, id);
-    return tryConnection(await credentialOf(deps, tenant_id, id), deps.config.CONNECT_TIMEOUT_MS);
+    return tryConnection(await credentialOf(deps, tenant_id, id), deps.limits);
   };
 
 const setStatus = (deps: Deps, status: 'CONNECTED' | 'DISCONNECTED') =>
@@ -76,10 +76,10 @@ export const disconnectHandler = (deps: Deps) => setStatus(deps, 'DISCONNECTED')
 
 /** Rotation: the new credential must connect before it replaces the old one. */
 export const replaceCredentialHandler =
-  ({ rt, config }: Deps) =>
+  ({ rt, limits }: Deps) =>
   async ({ tenant_id, id, credential }: One & { credential: PostgresCredential }): Promise<Integration> => {
     await getIntegration(rt.pool, tenant_id, id);
-    await verifyCredential(credential, config.CONNECT_TIMEOUT_MS);
+    await verifyCredential(credential, limits);
     const stored = await rt.rpc.request(credentialRequests.store, { tenant_id, integration_id: id, secret: credential });
     return withTransaction(rt.pool, async (tx) => {
       const updated = await updateIntegration(tx, tenant_id, id, { target: targetOf(credential) });
