@@ -12,6 +12,7 @@ export const ErrorCode = z.enum([
   'FORBIDDEN',
   'NOT_FOUND',
   'CONFLICT',
+  'UNPROCESSABLE',
   'RATE_LIMITED',
   'TIMEOUT',
   'UNAVAILABLE',

@@ -152,6 +152,28 @@ describe('PostgreSQL integrations end to end', { timeout: 600_000 }, () => {
     assert.equal(mine.latest_sync.status, 'COMPLETED');
   });
 
+  test('a retried create with the same Idempotency-Key creates one integration', async () => {
+    const db = await customerDatabase(1);
+    const body = { integration_type: 'POSTGRESQL', name: `idem ${db}`, credential: credentialFor(db) };
+    const send = (b: unknown, key: string) =>
+      fetch(`${sys.api}/v1/integrations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sys.adminKey}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(b),
+      });
+    const first = await send(body, `key-${db}`);
+    const again = await send(body, `key-${db}`);
+    assert.equal(first.status, 201);
+    assert.equal(again.status, 201);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    const [a, b] = [(await first.json()) as { id: string }, (await again.json()) as { id: string }];
+    assert.equal(b.id, a.id, 'the retry answers with the first integration');
+    const other = await send({ ...body, name: 'changed' }, `key-${db}`);
+    assert.equal(other.status, 422);
+    const list = await api('GET', '/v1/integrations?limit=200');
+    assert.equal(list.body.data.filter((i: { name: string }) => i.name === body.name).length, 1);
+  });
+
   test('bad input is a 400 problem that says which, and never echoes the password', async () => {
     const db = await customerDatabase(1);
     const good = credentialFor(db);

@@ -9,6 +9,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { registerAuth } from './auth.ts';
+import { registerIdempotency } from './idempotency.ts';
 import type { Config } from './config.ts';
 import { problem, sendProblem, toProblem } from './problem.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -54,6 +55,7 @@ export async function buildHttp(rt: Runtime, config: Config, fastifyOtel?: { plu
   });
 
   registerAuth(app, rt.pool);
+  registerIdempotency(app, rt.redis, config.IDEMPOTENCY_TTL_SECONDS);
 
 
   await app.register(swagger, {

@@ -22,7 +22,10 @@ import type { RpcClient } from '@switchyard/kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
-const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 503: Problem, 504: Problem };
+const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem, 503: Problem, 504: Problem };
+const IdempotencyHeaders = z.looseObject({
+  'idempotency-key': z.string().min(1).max(255).optional().describe('Makes a retry of this request safe (kept 24 h)'),
+});
 const tags = ['Integrations'];
 
 /** The create route, also mounted at the seed path `POST /integrations`. */
@@ -31,10 +34,12 @@ export const createIntegrationRoute = (rpc: RpcClient, url: string): FastifyPlug
     app.post(
       url,
       {
-        config: { access: 'editor' },
+        config: { access: 'editor', idempotent: true },
         schema: {
           tags,
           summary: 'Connect a system: validates the credential with a real connection, stores it encrypted, starts the first sync',
+          description: 'Send an `Idempotency-Key` header to make retries safe: a repeat with the same key and body returns the first answer.',
+          headers: IdempotencyHeaders,
           body: CreateIntegrationBody,
           response: { 201: CreatedIntegration, ...errors },
         },
@@ -127,8 +132,14 @@ export const integrationRoutes =
     app.post(
       '/v1/integrations/:id/syncs',
       {
-        config: { access: 'editor' },
-        schema: { tags: ['Syncs'], summary: 'Start a sync (409 naming the active one if a sync is running)', params: IntegrationParams, response: { 202: Sync, 409: Problem, ...errors } },
+        config: { access: 'editor', idempotent: true },
+        schema: {
+          tags: ['Syncs'],
+          summary: 'Start a sync (409 naming the active one if a sync is running)',
+          headers: IdempotencyHeaders,
+          params: IntegrationParams,
+          response: { 202: Sync, 409: Problem, ...errors },
+        },
       },
       async (req, reply) => {
         const sync = await rpc.request(integrationRequests.startSync, { tenant_id: req.principal.tenantId, id: req.params.id });
