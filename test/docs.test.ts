@@ -23,3 +23,9 @@ test("the README's configuration table lists every variable the services read, a
   assert.deepEqual([...read].filter((v) => !documented.has(v)).sort(), [], 'variables read but not documented');
   assert.deepEqual([...documented].filter((v) => !read.has(v)).sort(), [], 'variables documented but not read');
 });
+
+test('the Dockerfile installs every workspace of package.json (npm ci fails on a missing one)', () => {
+  const workspaces = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces;
+  const dockerfile = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');
+  for (const w of workspaces) assert.ok(dockerfile.includes(`COPY ${w}/package.json ${w}/`), `deploy/Dockerfile copies ${w}/package.json`);
+});
