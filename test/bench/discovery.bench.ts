@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import type { PostgresCredential } from '@switchyard/contracts';
+import { credentialFromUrl } from '@switchyard/connectors/testing';
 import pg from 'pg';
 import { DEFAULTS, ROOT } from '../../scripts/lib/infra.ts';
 
@@ -85,15 +85,7 @@ async function timePgDump(database: string): Promise<{ ms: number } | { error: s
 }
 
 async function timeDiscover(database: string): Promise<{ ms: number; maxRssMiB: number; relations: number }> {
-  const url = new URL(adminUrl());
-  const cred: PostgresCredential = {
-    host: url.hostname,
-    port: Number(url.port || 5432),
-    username: decodeURIComponent(url.username || 'postgres'),
-    password: decodeURIComponent(url.password) || 'unused',
-    database_name: database,
-    sslmode: 'disable',
-  };
+  const cred = credentialFromUrl(adminUrl(), database);
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/discover-once.ts', JSON.stringify(cred)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -6,6 +6,7 @@
  */
 import { connect } from '@nats-io/transport-node';
 import { discover, testConnection } from '@switchyard/connectors';
+import { credentialFromUrl } from '@switchyard/connectors/testing';
 import pg from 'pg';
 import { DEFAULTS } from '../../scripts/lib/infra.ts';
 import { startSystem } from '../../scripts/lib/system.ts';
@@ -38,7 +39,7 @@ export async function run() {
       EXECUTE format('CREATE TABLE t%s (id bigint PRIMARY KEY, code text UNIQUE, parent bigint REFERENCES t%s (id), note text)', i, i);
     END LOOP; END $$`);
   await c.end();
-  const credential = { host: '127.0.0.1', port: Number(local.port || 5432), username: local.username || 'postgres', password: 'bench', database_name: db };
+  const credential = credentialFromUrl(local, db, { sslmode: undefined });
 
   const sys = await startSystem({ name: 'bench_sync', env: { LOG_LEVEL: 'warn' } });
   const nc = await connect({ servers: sys.nats.url });

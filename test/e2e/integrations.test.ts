@@ -12,6 +12,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { credentialRequests, inboxPrefix } from '@switchyard/contracts';
 import { eventually } from '@switchyard/kit/testing';
+import { credentialFromUrl } from '@switchyard/connectors/testing';
 import pg from 'pg';
 import { startCustomerPostgres, type CustomerPostgres } from '../../scripts/lib/customer-postgres.ts';
 import { DEFAULTS, ROOT } from '../../scripts/lib/infra.ts';
@@ -72,13 +73,8 @@ async function customerDatabase(tables: number): Promise<string> {
   return name;
 }
 
-const credentialFor = (database: string, port = Number(local.port || 5432)) => ({
-  host: '127.0.0.1',
-  port,
-  username: local.username || 'postgres',
-  password: PASSWORD,
-  database_name: database,
-});
+const credentialFor = (database: string, port = Number(local.port || 5432)) =>
+  credentialFromUrl(local, database, { host: '127.0.0.1', port, password: PASSWORD, sslmode: undefined });
 
 const waitSync = (id: string, what: string, ok: (s: { status: string; progress: { done: number; total: number } }) => boolean, timeoutMs = 60_000) =>
   eventually(what, async () => {

@@ -42,20 +42,31 @@ export interface TestDatabase {
 }
 
 /** A uniquely named database, dropped (WITH FORCE) by drop(). */
+/** A credential for `database` on the server of a PostgreSQL URL (tests and benchmarks use the local one). */
+export function credentialFromUrl(
+  url: string | URL,
+  database: string,
+  extra: Partial<PostgresCredential> = {},
+): PostgresCredential {
+  const u = new URL(url.toString());
+  return {
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    username: decodeURIComponent(u.username || 'postgres'),
+    // A trusting local server ignores it; tests still send one, to show it never leaks.
+    password: decodeURIComponent(u.password) || 'S3cret-pa55word!',
+    database_name: database,
+    sslmode: 'disable',
+    ...extra,
+  };
+}
+
 export async function createDatabase(prefix: string): Promise<TestDatabase> {
   const name = uniqueName(prefix);
   await adminQuery(`CREATE DATABASE "${name}"`);
-  const url = new URL(ADMIN_URL);
   return {
     name,
-    cred: {
-      host: url.hostname,
-      port: Number(url.port || 5432),
-      username: decodeURIComponent(url.username || 'postgres'),
-      password: decodeURIComponent(url.password) || 'S3cret-pa55word!',
-      database_name: name,
-      sslmode: 'disable',
-    },
+    cred: credentialFromUrl(ADMIN_URL, name),
     sql: <R>(text: string) => adminQuery<R>(text, name),
     drop: async () => {
       await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
