@@ -5,6 +5,7 @@ export * from './events.ts';
 export * from './jobs.ts';
 export * from './streams.ts';
 export * from './api/api-keys.ts';
+export * from './api/pagination.ts';
 export * from './api/system.ts';
 export * from './api/integrations.ts';
 export * from './catalog.ts';

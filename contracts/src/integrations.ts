@@ -12,12 +12,13 @@ import {
   SyncList,
   SyncTrigger,
 } from './api/integrations.ts';
+import { CursorQuery, pageOf } from './api/pagination.ts';
 import { Catalog, CatalogRelation, SchemaChange } from './catalog.ts';
 import { defineRequest } from './requests.ts';
 
 const tenant = { tenant_id: z.string().min(1) };
 const one = z.object({ ...tenant, id: z.uuid() });
-const page = { limit: z.number().int().min(1).max(200).default(50), cursor: z.string().max(200).optional() };
+const page = CursorQuery.shape;
 
 export const Deleted = z.object({ deleted: z.literal(true) });
 
@@ -64,7 +65,7 @@ export const ChangeSet = z.object({
   changes: z.array(SchemaChange),
 });
 export type ChangeSet = z.infer<typeof ChangeSet>;
-export const ChangeSetList = z.object({ data: z.array(ChangeSet), next_cursor: z.string().nullable() });
+export const ChangeSetList = pageOf(ChangeSet);
 export type ChangeSetList = z.infer<typeof ChangeSetList>;
 
 export { CatalogRelation };

@@ -25,8 +25,6 @@ export interface Infra {
   DATABASE_URL: string;
   REDIS_URL: string;
   NATS_URL: string;
-  /** What this run started, so it can say so. */
-  started: string[];
 }
 
 export function portOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> {
@@ -90,7 +88,7 @@ export function natsServerBinary(log: (m: string) => void = () => {}): string {
 
 const local = (u: URL) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(u.hostname);
 
-async function ensurePostgres(url: URL, log: (m: string) => void, started: string[]) {
+async function ensurePostgres(url: URL, log: (m: string) => void) {
   const port = Number(url.port || 5432);
   if (await portOpen(url.hostname, port)) return;
   if (!local(url)) throw new Error(`PostgreSQL at ${url.host} does not answer (DATABASE_URL)`);
@@ -106,10 +104,9 @@ async function ensurePostgres(url: URL, log: (m: string) => void, started: strin
     );
   }
   await waitPort(url.hostname, port, 'PostgreSQL');
-  started.push('postgresql');
 }
 
-async function ensureRedis(url: URL, log: (m: string) => void, started: string[]) {
+async function ensureRedis(url: URL, log: (m: string) => void) {
   const port = Number(url.port || 6379);
   if (await portOpen(url.hostname, port)) return;
   if (!local(url)) throw new Error(`Redis at ${url.host} does not answer (REDIS_URL)`);
@@ -120,10 +117,9 @@ async function ensureRedis(url: URL, log: (m: string) => void, started: string[]
   // Redis holds only what can be rebuilt (DESIGN.md), so nothing is persisted.
   daemon('redis', bin, ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', join(DATA, 'redis')]);
   await waitPort(url.hostname, port, 'Redis');
-  started.push('redis');
 }
 
-async function ensureNats(natsUrl: string, log: (m: string) => void, started: string[]) {
+async function ensureNats(natsUrl: string, log: (m: string) => void) {
   const url = new URL(natsUrl.split(',')[0]!.trim());
   const port = Number(url.port || 4222);
   if (await portOpen(url.hostname, port)) return;
@@ -132,7 +128,6 @@ async function ensureNats(natsUrl: string, log: (m: string) => void, started: st
   log(`starting nats-server with JetStream on ${port} (store in .data/nats)`);
   daemon('nats', bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(DATA, 'nats')]);
   await waitPort(url.hostname, port, 'nats-server');
-  started.push('nats');
 }
 
 /** Creates the database named in the URL when it does not exist. */
@@ -174,12 +169,11 @@ export async function ensureInfra(log: (m: string) => void = console.log): Promi
     REDIS_URL: process.env.REDIS_URL || DEFAULTS.REDIS_URL,
     NATS_URL: process.env.NATS_URL || DEFAULTS.NATS_URL,
   };
-  const started: string[] = [];
-  await ensurePostgres(new URL(env.DATABASE_URL), log, started);
-  await ensureRedis(new URL(env.REDIS_URL), log, started);
-  await ensureNats(env.NATS_URL, log, started);
+  await ensurePostgres(new URL(env.DATABASE_URL), log);
+  await ensureRedis(new URL(env.REDIS_URL), log);
+  await ensureNats(env.NATS_URL, log);
   await ensureDatabase(env.DATABASE_URL);
-  return { ...env, started };
+  return env;
 }
 
 /**

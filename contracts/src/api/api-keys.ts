@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageOf } from './pagination.ts';
 
 export const Role = z.enum(['admin', 'editor', 'viewer']);
 export type Role = z.infer<typeof Role>;
@@ -27,14 +28,9 @@ export const CreatedApiKey = ApiKey.extend({
 });
 export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
 
-export const ApiKeyList = z.object({ data: z.array(ApiKey), next_cursor: z.string().nullable() });
+export const ApiKeyList = pageOf(ApiKey);
 export type ApiKeyList = z.infer<typeof ApiKeyList>;
 
 export const ApiKeyParams = z.object({ id: z.uuid() });
 export type ApiKeyParams = z.infer<typeof ApiKeyParams>;
 
-export const CursorQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
-});
-export type CursorQuery = z.infer<typeof CursorQuery>;

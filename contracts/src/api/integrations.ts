@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { CursorQuery, pageOf } from './pagination.ts';
 
 export const IntegrationType = z.enum(['POSTGRESQL'], { message: 'unknown integration type; supported: POSTGRESQL' });
 export type IntegrationType = z.infer<typeof IntegrationType>;
@@ -53,7 +54,6 @@ export type UpdateIntegrationBody = z.infer<typeof UpdateIntegrationBody>;
 
 export const SyncStatus = z.enum(['STARTED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED']);
 export type SyncStatus = z.infer<typeof SyncStatus>;
-export const ACTIVE_SYNC_STATUSES: readonly SyncStatus[] = ['STARTED', 'PROCESSING'];
 
 export const SyncTrigger = z.enum(['created', 'manual', 'schedule', 'connected', 'credentials_rotated']);
 export type SyncTrigger = z.infer<typeof SyncTrigger>;
@@ -103,18 +103,16 @@ export type ConnectionTest = z.infer<typeof ConnectionTest>;
 export const IntegrationParams = z.object({ id: z.uuid() });
 export const SyncParams = z.object({ syncId: z.uuid() });
 
-export const ListIntegrationsQuery = z.object({
+export const ListIntegrationsQuery = CursorQuery.extend({
   type: IntegrationType.optional(),
   status: IntegrationStatus.optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
 });
 export type ListIntegrationsQuery = z.infer<typeof ListIntegrationsQuery>;
 
-export const IntegrationList = z.object({ data: z.array(Integration), next_cursor: z.string().nullable() });
+export const IntegrationList = pageOf(Integration);
 export type IntegrationList = z.infer<typeof IntegrationList>;
 
-export const SyncList = z.object({ data: z.array(Sync), next_cursor: z.string().nullable() });
+export const SyncList = pageOf(Sync);
 export type SyncList = z.infer<typeof SyncList>;
 
 /**

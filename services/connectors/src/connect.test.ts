@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { ConnectionFailureReason, PostgresCredential } from '@switchyard/contracts';
 import { connectOptions, testConnection } from './connect.ts';
 import { ConnectionFailure } from './errors.ts';
-import { adminQuery, closedPort, createDatabase, fakeServer, selfSignedCert, silentServer, uniqueName, type FakeServer, type TestDatabase } from './testing.ts';
+import { uniqueName } from '@switchyard/kit/testing';
+import { adminQuery, closedPort, createDatabase, fakeServer, selfSignedCert, silentServer, type FakeServer, type TestDatabase } from './testing.ts';
 
 const PASSWORD = 'S3cret-pa55word!';
 const TIMEOUT_MS = 500;

@@ -4,19 +4,18 @@
  * v3 protocol to fail the way a real one would.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
 import type { PostgresCredential } from '@switchyard/contracts';
+import { uniqueName } from '@switchyard/kit/testing';
 import type { Client } from 'pg';
 import { pg } from './pg.ts';
 
 export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export const uniqueName = (prefix: string) => `${prefix}_${randomBytes(4).toString('hex')}`;
 
 /** Runs SQL as the admin user (in `database`, else the admin URL's); returns the last statement's rows. */
 export async function adminQuery<R = Record<string, unknown>>(sql: string, database?: string): Promise<R[]> {
