@@ -1,14 +1,21 @@
 /**
  * `npm start`: the whole system on one machine. Finds (or starts) PostgreSQL,
- * Redis and NATS, creates a local admin key, starts the seven services as
- * separate processes with prefixed logs, waits until each is ready and prints
- * where to call it. Ctrl-C stops everything in order.
+ * Redis and NATS, compiles what is missing or stale, creates a local admin
+ * key, starts the seven services as separate processes with prefixed logs,
+ * waits until each is ready and prints where to call it. Ctrl-C stops
+ * everything in order.
+ *
+ * `npm run dev` (--dev) runs the services from TypeScript under `tsx watch`
+ * instead: each restarts when its code changes.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { redactUrl } from '@switchyard/kit';
+import { buildServices, compiledCli } from './lib/build.ts';
 import { ensureInfra, ROOT } from './lib/infra.ts';
 import { startAll, stopAll, type RunningService } from './lib/services.ts';
+
+const dev = process.argv.includes('--dev');
 
 const began = performance.now();
 const say = (m: string) => console.log(`switchyard | ${m}`);
@@ -18,12 +25,18 @@ async function main() {
   say(`PostgreSQL ${redactUrl(infra.DATABASE_URL)}, Redis ${redactUrl(infra.REDIS_URL)}, NATS ${redactUrl(infra.NATS_URL)}`);
   const env = { DATABASE_URL: infra.DATABASE_URL, REDIS_URL: infra.REDIS_URL, NATS_URL: infra.NATS_URL };
 
+  if (!dev) {
+    const built = await buildServices();
+    if (built.length) say(`compiled ${built.join(', ')}`);
+  }
+
   // The key is made before the services start (this also migrates the gateway's schema).
-  const cli = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'services/gateway/src/cli.ts'), 'create-key', '--name', 'local admin (npm start)', '--replace'],
-    { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' },
-  );
+  const cliCommand = dev ? ['--import', 'tsx', join(ROOT, 'services/gateway/src/cli.ts')] : ['--enable-source-maps', compiledCli()];
+  const cli = spawnSync(process.execPath, [...cliCommand, 'create-key', '--name', 'local admin (npm start)', '--replace'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
   if (cli.status !== 0) throw new Error(`could not create the admin key: ${cli.stderr.trim()}`);
   const adminKey = cli.stdout.trim();
 
@@ -40,7 +53,7 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  running = await startAll({ env });
+  running = await startAll({ env, runtime: dev ? 'watch' : 'compiled' });
   running.forEach((s) =>
     void s.exited.then((code) => {
       if (!stopping) say(`${s.name} exited unexpectedly (${code}); the rest keep running`);

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
+import { compiledMain } from './build.ts';
 import { ROOT } from './infra.ts';
 
 export const HEALTH_PORTS: Record<ServiceName, number> = {
@@ -29,8 +30,24 @@ export interface RunningService {
   logs: string[];
 }
 
+/**
+ * How a service process runs: `compiled` (the default: dist/main.js, built by
+ * scripts/lib/build.ts, with source maps), `tsx` (TypeScript compiled in the
+ * process, as before there was a build) or `watch` (tsx, restarted on change:
+ * `npm run dev`).
+ */
+export type ServiceRuntime = 'compiled' | 'tsx' | 'watch';
+
+export function serviceCommand(name: ServiceName, runtime: ServiceRuntime = 'compiled'): string[] {
+  const source = join(ROOT, 'services', name, 'src', 'main.ts');
+  if (runtime === 'tsx') return ['--import', 'tsx', source];
+  if (runtime === 'watch') return [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'watch', '--clear-screen=false', source];
+  return ['--enable-source-maps', compiledMain(name)];
+}
+
 export interface StartOptions {
   env: Record<string, string>;
+  runtime?: ServiceRuntime;
   /** Per-service extra environment. */
   envFor?: (name: ServiceName) => Record<string, string>;
   healthPorts?: Record<ServiceName, number>;
@@ -68,7 +85,7 @@ export const defaultPrinter = (name: ServiceName, line: string) => {
 
 export function startService(name: ServiceName, opts: StartOptions): RunningService {
   const healthPort = (opts.healthPorts ?? HEALTH_PORTS)[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services', name, 'src', 'main.ts')], {
+  const child = spawn(process.execPath, serviceCommand(name, opts.runtime), {
     cwd: ROOT,
     env: { ...process.env, ...opts.env, HEALTH_PORT: String(healthPort), ...(opts.envFor?.(name) ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
 import { DEFAULTS, dropDatabase, ensureDatabase, ROOT, startNatsServer } from './infra.ts';
 import { NATS_CONFIG_PATH, passwordVar } from '../nats-config.ts';
+import { buildServices, compiledCli } from './build.ts';
 import { freePort, startAll, startService, stopAll, waitReady, type RunningService, type StartOptions } from './services.ts';
 
 export interface IsolatedSystem {
@@ -43,6 +44,8 @@ export async function startSystem(
     natsPermissions?: boolean;
   } = {},
 ): Promise<IsolatedSystem> {
+  // The services run compiled, as `npm start` runs them: build what is stale first.
+  await buildServices();
   const db = new URL(process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL);
   db.pathname = `/switchyard_${opts.name ?? 'e2e'}_${randomBytes(4).toString('hex')}`;
   const databaseUrl = db.toString();
@@ -104,7 +107,7 @@ export async function startSystem(
     LOG_LEVEL: 'info',
     ...opts.env,
   };
-  const cli = spawnSync(process.execPath, ['--import', 'tsx', 'services/gateway/src/cli.ts', 'create-key', '--name', 'isolated admin'], {
+  const cli = spawnSync(process.execPath, ['--enable-source-maps', compiledCli(), 'create-key', '--name', 'isolated admin'], {
     cwd: ROOT,
     env: { ...process.env, ...sys.env },
     encoding: 'utf8',

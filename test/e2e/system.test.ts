@@ -28,6 +28,8 @@ describe('the seven services', { timeout: 180_000 }, () => {
     sys = await startSystem({
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: await otlp.start(),
+        // The receiver reads OTLP/JSON; the SDK's default protocol is http/protobuf.
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '200',
         SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
       },

@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { credentialRequests, inboxPrefix, Role } from '@switchyard/contracts';
-import { AppError, ConfigError, connectNats, redactUrl, createLogger, createPool, loadConfig, migrate, RpcClient } from '@switchyard/kit';
+import { AppError, ConfigError, KIT_MIGRATIONS, connectNats, redactUrl, createLogger, createPool, loadConfig, migrate, RpcClient } from '@switchyard/kit';
 import { z } from 'zod';
 import { Config } from './config.ts';
 import { createApiKey, revokeApiKeysNamed } from './repo/api-keys.ts';
@@ -55,7 +55,8 @@ async function main() {
   await migrate({
     url: config.DATABASE_URL,
     schema: 'gateway',
-    dir: [fileURLToPath(new URL('../../kit/migrations', import.meta.url)), fileURLToPath(new URL('../migrations', import.meta.url))],
+    // src/ and dist/ are both one level below the service's folder.
+    dir: [KIT_MIGRATIONS, fileURLToPath(new URL('../migrations', import.meta.url))],
     log,
   });
   const pool = createPool({ url: config.DATABASE_URL, schema: 'gateway', max: 1, applicationName: 'gateway-cli' });

@@ -36,7 +36,14 @@ export const baseConfig = (defaults: { healthPort: number }) =>
     // Kubernetes sends SIGKILL 30 s after SIGTERM by default; finishing in 10 s leaves headroom.
     SHUTDOWN_TIMEOUT_MS: ms.default(10_000),
     HEARTBEAT_INTERVAL_MS: ms.default(5_000),
+    // Read by the OpenTelemetry SDK itself; checked here so a typo stops the process with the rest.
+    OTEL_SDK_DISABLED: envBool.optional(),
+    OTEL_SERVICE_NAME: z.string().min(1).optional(),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+    OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
+    OTEL_TRACES_SAMPLER: z
+      .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+      .optional(),
   });
 export type BaseConfig = z.infer<ReturnType<typeof baseConfig>>;
 

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import type PgModule from 'pg';
 import { runner } from 'node-pg-migrate';
@@ -7,6 +8,13 @@ import type { Logger } from './logger.ts';
 export type { Pool, PoolClient };
 
 const pg = () => requireCjs('pg') as typeof PgModule;
+
+/**
+ * The kit's own migrations (the outbox), run before each service's. Found
+ * through the package, not import.meta.url: the kit is bundled into each
+ * service's compiled entry point, far from this folder.
+ */
+export const KIT_MIGRATIONS = join(dirname(requireCjs.resolve('@switchyard/kit/package.json')), 'migrations');
 
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 

@@ -31,12 +31,7 @@ export async function serviceMain<C extends BaseConfig>(def: ServiceDefinition<C
     process.exit(2);
   }
   const instanceId = config.INSTANCE_ID ?? `${def.service}-${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
-  const telemetry = startTelemetry({
-    service: def.service,
-    version: def.version,
-    instanceId,
-    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
-  });
+  const telemetry = startTelemetry({ service: def.service, version: def.version, instanceId });
   const log = createLogger({ service: def.service, instanceId, level: config.LOG_LEVEL });
 
   let rt: Runtime | undefined;

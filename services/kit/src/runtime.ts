@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import {
   Heartbeat,
@@ -15,7 +14,7 @@ import {
 } from '@switchyard/contracts';
 import type { z } from 'zod';
 import type { BaseConfig } from './config.ts';
-import { createPool, migrate, type Pool } from './db.ts';
+import { createPool, KIT_MIGRATIONS, migrate, type Pool } from './db.ts';
 import { probe, startHealthServer, type State } from './health.ts';
 import { JobRunner, type JobRunnerOptions } from './jobs.ts';
 import type { Logger } from './logger.ts';
@@ -26,7 +25,6 @@ import { RpcClient, serveRequests, type Handlers } from './rpc.ts';
 import { Shutdown } from './shutdown.ts';
 import type { Telemetry } from './telemetry.ts';
 
-const KIT_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 const enc = new TextEncoder();
 
 export interface RuntimeOptions {
