@@ -72,4 +72,6 @@ export type EventData<S extends EventSubject> = z.infer<EventCatalog[S]>;
 
 export const eventType = (subject: EventSubject) => `switchyard.${subject.slice('events.'.length)}`;
 export const eventSchema = <S extends EventSubject>(subject: S) => cloudEvent(eventType(subject), events[subject]);
-export type CloudEvent<S extends EventSubject = EventSubject> = z.infer<ReturnType<typeof eventSchema<S>>>;
+type Envelope = z.infer<ReturnType<typeof cloudEvent<z.ZodUnknown>>>;
+/** An event of the catalog: the CloudEvents envelope with the data of its subject. */
+export type CloudEvent<S extends EventSubject = EventSubject> = Omit<Envelope, 'data'> & { data: EventData<S> };

@@ -10,6 +10,7 @@ import {
   PostgresCredential,
   Sync,
   SyncList,
+  SyncTarget,
   SyncTrigger,
 } from './api/integrations.ts';
 import { CursorQuery, pageOf } from './api/pagination.ts';
@@ -36,7 +37,8 @@ export const integrationRequests = {
     Integration,
   ),
   delete: defineRequest('integrations', 'delete', one, Deleted),
-  test: defineRequest('integrations', 'test', one, ConnectionTest, CONNECTING_MS),
+  // Not `integrations.test`: handler files are named after their subject, and *.test.ts are test files.
+  test: defineRequest('integrations', 'test_connection', one, ConnectionTest, CONNECTING_MS),
   connect: defineRequest('integrations', 'connect', one, Integration),
   disconnect: defineRequest('integrations', 'disconnect', one, Integration),
   replaceCredential: defineRequest(
@@ -74,7 +76,7 @@ export const syncRequests = {
   start: defineRequest(
     'sync-worker',
     'syncs.start',
-    z.object({ ...tenant, integration_id: z.uuid(), trigger: SyncTrigger }),
+    z.object({ ...tenant, integration_id: z.uuid(), integration: SyncTarget, trigger: SyncTrigger }),
     Sync,
   ),
   get: defineRequest('sync-worker', 'syncs.get', z.object({ ...tenant, sync_id: z.uuid() }), Sync),

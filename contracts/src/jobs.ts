@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { SyncTarget } from './api/integrations.ts';
 
 export const SyncJob = z.object({
   sync_id: z.uuid(),
   integration_id: z.uuid(),
   tenant_id: z.string(),
+  integration: SyncTarget,
 });
 export type SyncJob = z.infer<typeof SyncJob>;
 

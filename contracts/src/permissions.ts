@@ -30,7 +30,7 @@ export const mayRequest: Record<ServiceName, readonly RequestRoute[]> = {
     syncRequests.cancelActive,
   ],
   credentials: [],
-  'sync-worker': [credentialRequests.reveal, integrationRequests.get],
+  'sync-worker': [credentialRequests.reveal],
   'webhook-dispatcher': [],
   monitor: [],
   orchestrator: [...Object.values(integrationRequests), syncRequests.start],

@@ -12,6 +12,17 @@ export const ServiceName = z.enum([
 export type ServiceName = z.infer<typeof ServiceName>;
 export const SERVICE_NAMES = ServiceName.options;
 
+/** Each service's default health port (/healthz, /readyz, /metrics), distinct so one machine runs all seven. */
+export const HEALTH_PORTS: Record<ServiceName, number> = {
+  gateway: 9200,
+  integrations: 9201,
+  credentials: 9202,
+  'sync-worker': 9203,
+  'webhook-dispatcher': 9204,
+  monitor: 9205,
+  orchestrator: 9206,
+};
+
 export const DependencyName = z.enum(['postgres', 'redis', 'nats']);
 export type DependencyName = z.infer<typeof DependencyName>;
 

@@ -1,3 +1,5 @@
+import type { EventSubject } from './events.ts';
+
 /**
  * JetStream streams and durable consumers, declared once; services provision
  * them at start (idempotently). Only features of nats-server 2.9 are used.
@@ -16,6 +18,8 @@ export interface ConsumerDef {
   stream: string;
   durable: string;
   filterSubject: string;
+  /** For a consumer of the EVENTS stream: the events it acts on (others under its filter are acknowledged and skipped). */
+  events?: readonly EventSubject[];
   ackWaitMs: number;
   maxDeliver: number;
   maxAckPending: number;
@@ -66,6 +70,7 @@ export const consumers = {
     stream: streams.events.name,
     durable: 'sync-worker-integration-events',
     filterSubject: 'events.integration.>',
+    events: ['events.integration.created', 'events.integration.deleted', 'events.integration.disconnected'],
     ackWaitMs: 30_000,
     maxDeliver: 10,
     maxAckPending: 1_000,

@@ -10,16 +10,14 @@ import { existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LOCAL_INFRA } from '@switchyard/kit';
 import pg from 'pg';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DATA = join(ROOT, '.data');
 
-export const DEFAULTS = {
-  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/switchyard',
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  NATS_URL: 'nats://127.0.0.1:4222',
-};
+/** The local servers used when DATABASE_URL, REDIS_URL or NATS_URL is not set (the services' own defaults). */
+export const DEFAULTS = LOCAL_INFRA;
 
 export interface Infra {
   DATABASE_URL: string;

@@ -7,19 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
+import { HEALTH_PORTS, SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
 import { compiledMain } from './build.ts';
 import { ROOT } from './infra.ts';
 
-export const HEALTH_PORTS: Record<ServiceName, number> = {
-  gateway: 9200,
-  integrations: 9201,
-  credentials: 9202,
-  'sync-worker': 9203,
-  'webhook-dispatcher': 9204,
-  monitor: 9205,
-  orchestrator: 9206,
-};
 
 export interface RunningService {
   name: ServiceName;

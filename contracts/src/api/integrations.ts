@@ -52,6 +52,13 @@ export const UpdateIntegrationBody = z
   .refine((b) => b.name !== undefined || b.config !== undefined, { message: 'give name or config' });
 export type UpdateIntegrationBody = z.infer<typeof UpdateIntegrationBody>;
 
+/** What a sync needs of its integration: it travels in the start request and the job, so the worker never asks back. */
+export const SyncTarget = z.object({
+  type: IntegrationType,
+  schemas: IntegrationConfig.shape.schemas,
+});
+export type SyncTarget = z.infer<typeof SyncTarget>;
+
 export const SyncStatus = z.enum(['STARTED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED']);
 export type SyncStatus = z.infer<typeof SyncStatus>;
 
@@ -147,3 +154,6 @@ export function createdSyncId(integrationId: string): string {
   const x = h.subarray(0, 16).toString('hex');
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
+
+/** The part of an integration its syncs need (see SyncTarget). */
+export const syncTargetOf = (i: Integration): SyncTarget => ({ type: i.integration_type, schemas: i.config.schemas });

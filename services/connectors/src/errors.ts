@@ -37,7 +37,6 @@ export class ConnectionFailure extends Error {
   }
 }
 
-export const isConnectionFailure = (e: unknown): e is ConnectionFailure => e instanceof ConnectionFailure;
 
 interface ErrorLike {
   message?: unknown;

@@ -1,4 +1,4 @@
-export { ConnectionFailure, isConnectionFailure } from './errors.ts';
+export { ConnectionFailure } from './errors.ts';
 export { connectOptions, testConnection, type ConnectPlan } from './connect.ts';
 export { discover, type DiscoverOptions } from './discover.ts';
 export { diffCatalogs } from './diff.ts';

@@ -2,11 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { credentialRequests } from '@switchyard/contracts';
 import type { Handlers, Runtime } from '@switchyard/kit';
 import { Config, rootKeys } from './config.ts';
-import { remove } from './handlers/delete.ts';
-import { rotateMasterKey } from './handlers/master_key.rotate.ts';
-import { keyRing } from './handlers/master_key.status.ts';
-import { reveal } from './handlers/reveal.ts';
-import { store } from './handlers/store.ts';
+import { remove } from './handlers/credentials.delete.ts';
+import { rotateMasterKey } from './handlers/credentials.master_key.rotate.ts';
+import { keyRing } from './handlers/credentials.master_key.status.ts';
+import { reveal } from './handlers/credentials.reveal.ts';
+import { store } from './handlers/credentials.store.ts';
 import { KeyRing } from './keyring.ts';
 import { Rewrapper } from './rewrap.ts';
 

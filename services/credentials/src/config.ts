@@ -1,3 +1,4 @@
+import { HEALTH_PORTS } from '@switchyard/contracts';
 import { baseConfig } from '@switchyard/kit';
 import { z } from 'zod';
 
@@ -24,7 +25,7 @@ const base64Key = z
     return key;
   });
 
-export const Config = baseConfig({ healthPort: 9202 })
+export const Config = baseConfig({ healthPort: HEALTH_PORTS['credentials'] })
   .extend({
     // Wraps every master key. Optional only outside production (see rootKeys below).
     CREDENTIALS_ROOT_KEY: base64Key.optional(),

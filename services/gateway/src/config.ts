@@ -1,7 +1,8 @@
+import { HEALTH_PORTS } from '@switchyard/contracts';
 import { baseConfig } from '@switchyard/kit';
 import { z } from 'zod';
 
-export const Config = baseConfig({ healthPort: 9200 }).extend({
+export const Config = baseConfig({ healthPort: HEALTH_PORTS['gateway'] }).extend({
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   /** Where clients reach the API (printed by `npm start`, used in the OpenAPI servers list). */

@@ -1,20 +1,19 @@
 import { fileURLToPath } from 'node:url';
 import { targetPolicyFrom } from '@switchyard/connectors';
 import { integrationRequests } from '@switchyard/contracts';
-import type { Runtime } from '@switchyard/kit';
+import type { Handlers, Runtime } from '@switchyard/kit';
 import { Config } from './config.ts';
-import { createHandler } from './handlers/create.ts';
-import {
-  connectHandler,
-  deleteHandler,
-  disconnectHandler,
-  getHandler,
-  listHandler,
-  replaceCredentialHandler,
-  startSyncHandler,
-  testHandler,
-  updateHandler,
-} from './handlers/manage.ts';
+import type { Deps } from './handlers/deps.ts';
+import { connect } from './handlers/integrations.connect.ts';
+import { create } from './handlers/integrations.create.ts';
+import { replaceCredential } from './handlers/integrations.credentials.replace.ts';
+import { remove } from './handlers/integrations.delete.ts';
+import { disconnect } from './handlers/integrations.disconnect.ts';
+import { get } from './handlers/integrations.get.ts';
+import { list } from './handlers/integrations.list.ts';
+import { startSync } from './handlers/integrations.syncs.start.ts';
+import { testConnection } from './handlers/integrations.test_connection.ts';
+import { update } from './handlers/integrations.update.ts';
 
 export const definition = {
   service: 'integrations',
@@ -22,19 +21,22 @@ export const definition = {
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
 } as const;
 
+/** The request handlers, keyed as the contract's catalog: a missing or mistyped one does not compile. */
+export const handlers = (d: Deps): Handlers<typeof integrationRequests> => ({
+  create: create(d),
+  list: list(d),
+  get: get(d),
+  update: update(d),
+  delete: remove(d),
+  test: testConnection(d),
+  connect: connect(d),
+  disconnect: disconnect(d),
+  replaceCredential: replaceCredential(d),
+  startSync: startSync(d),
+});
+
 export async function buildApp(rt: Runtime, config: Config): Promise<void> {
-  const deps = { rt, config, limits: { timeoutMs: config.CONNECT_TIMEOUT_MS, policy: targetPolicyFrom(config) } };
   rt.startOutbox();
-  rt.serve(integrationRequests, {
-    create: createHandler(deps),
-    list: listHandler(deps),
-    get: getHandler(deps),
-    update: updateHandler(deps),
-    delete: deleteHandler(deps),
-    test: testHandler(deps),
-    connect: connectHandler(deps),
-    disconnect: disconnectHandler(deps),
-    replaceCredential: replaceCredentialHandler(deps),
-    startSync: startSyncHandler(deps),
-  });
+  const limits = { timeoutMs: config.CONNECT_TIMEOUT_MS, policy: targetPolicyFrom(config) };
+  rt.serve(integrationRequests, handlers({ pool: rt.pool, rpc: rt.rpc, log: rt.log, limits }));
 }

@@ -1,8 +1,9 @@
+import { HEALTH_PORTS } from '@switchyard/contracts';
 import { baseConfig } from '@switchyard/kit';
 import { targetPolicyConfig } from '@switchyard/connectors';
 import { z } from 'zod';
 
-export const Config = baseConfig({ healthPort: 9201 }).extend({
+export const Config = baseConfig({ healthPort: HEALTH_PORTS['integrations'] }).extend({
   // Private and reserved addresses: refused in production unless allowed (see README).
   ...targetPolicyConfig,
   // The contract: a connection attempt never takes longer than 5 s.

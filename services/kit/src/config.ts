@@ -11,18 +11,29 @@ export const envBool = z
 const port = z.coerce.number().int().min(0).max(65_535);
 const ms = z.coerce.number().int().positive();
 
+/**
+ * Where PostgreSQL, Redis and NATS are when nothing says otherwise: the local
+ * servers `npm start` uses (or starts). The services' defaults and the start
+ * and test scripts read them from here.
+ */
+export const LOCAL_INFRA = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/switchyard',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  NATS_URL: 'nats://127.0.0.1:4222',
+} as const;
+
 /** Variables every service reads. `healthPort` differs per service so one machine can run all seven. */
 export const baseConfig = (defaults: { healthPort: number }) =>
   z.object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // Local defaults match `npm start`'s own PostgreSQL/Redis/NATS, so nothing is needed on one machine.
-    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/switchyard'),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default(LOCAL_INFRA.DATABASE_URL),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
-    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default(LOCAL_INFRA.REDIS_URL),
     NATS_URL: z
       .string()
-      .default('nats://127.0.0.1:4222')
+      .default(LOCAL_INFRA.NATS_URL)
       .refine((v) => v.split(',').every((u) => /^(nats|tls|wss?):\/\/[^\s]+$/.test(u.trim())), {
         message: 'must be a comma-separated list of nats:// (or tls://, ws://) URLs',
       }),

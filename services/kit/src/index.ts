@@ -1,6 +1,7 @@
 export * from './config.ts';
 export * from './db.ts';
 export * from './errors.ts';
+export * from './events.ts';
 export * from './health.ts';
 export * from './jobs.ts';
 export * from './logger.ts';

@@ -4,7 +4,7 @@ import type { ServiceName } from '@switchyard/contracts';
 import type { z } from 'zod';
 import { ConfigError, loadConfig, type BaseConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { Runtime, type RuntimeOptions } from './runtime.ts';
+import { Runtime } from './runtime.ts';
 import { startTelemetry } from './telemetry.ts';
 
 export interface ServiceDefinition<C extends BaseConfig> {
@@ -12,7 +12,6 @@ export interface ServiceDefinition<C extends BaseConfig> {
   version: string;
   configSchema: z.ZodType<C>;
   migrationsDir?: string;
-  consumers?: RuntimeOptions['consumers'];
   /** Builds the service on its runtime (app.ts); tests call the same function. */
   build: (rt: Runtime, config: C) => Promise<void>;
 }
@@ -57,7 +56,6 @@ export async function serviceMain<C extends BaseConfig>(def: ServiceDefinition<C
       log,
       telemetry,
       migrationsDir: def.migrationsDir,
-      consumers: def.consumers,
     });
     await def.build(rt, config);
     rt.markReady();

@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import {
   Heartbeat,
+  inboxPrefix,
   signals,
   statusRequests,
   streams as allStreams,
-  type ConsumerDef,
   type DependencyHealth,
+  type EventSubject,
   type RequestRoute,
   type ServiceName,
   type ServiceStatus,
@@ -15,6 +15,7 @@ import {
 import type { z } from 'zod';
 import type { BaseConfig } from './config.ts';
 import { createPool, KIT_MIGRATIONS, migrate, type Pool } from './db.ts';
+import { dispatchEvents, EventEnvelope, type EventConsumerDef, type EventHandlers } from './events.ts';
 import { probe, startHealthServer, type State } from './health.ts';
 import { JobRunner, type JobRunnerOptions } from './jobs.ts';
 import type { Logger } from './logger.ts';
@@ -38,8 +39,6 @@ export interface RuntimeOptions {
   migrationsDir?: string;
   /** PostgreSQL schema; defaults to the service name with dashes as underscores. */
   schema?: string;
-  /** Consumers this service reads; every declared stream is provisioned. */
-  consumers?: readonly ConsumerDef[];
 }
 
 /**
@@ -59,7 +58,6 @@ export class Runtime {
   pool!: Pool;
   redis!: RedisClient;
   nc!: NatsConnection;
-  js!: JetStreamClient;
   rpc!: RpcClient;
   healthPort = 0;
   private state: State = 'starting';
@@ -124,17 +122,12 @@ export class Runtime {
       name: this.instanceId,
       user: config.NATS_USER,
       pass: config.NATS_PASSWORD,
-      inboxPrefix: `_INBOX_${this.service}`,
+      inboxPrefix: inboxPrefix(this.service),
       log,
     });
     this.shutdown.on('nats', 'nats drain', () => (this.nc.isClosed() ? undefined : this.nc.drain()));
-    this.js = jetstream(this.nc);
     this.rpc = new RpcClient(this.nc);
-    await provision(this.nc, {
-      streams: Object.values(allStreams) as StreamDef[],
-      consumers: this.o.consumers ?? [],
-      replicas: config.NATS_STREAM_REPLICAS,
-    });
+    await provision(this.nc, { streams: Object.values(allStreams) as StreamDef[], replicas: config.NATS_STREAM_REPLICAS });
 
     this.serve({ status: statusRequests[this.service] }, { status: async () => this.status() });
     this.startHeartbeat();
@@ -186,6 +179,14 @@ export class Runtime {
     // Jobs get most of the deadline; the rest is kept for the outbox, NATS, pools and telemetry.
     this.shutdown.on('in-flight', `jobs ${opts.consumer.durable}`, () => runner.stop(this.config.SHUTDOWN_TIMEOUT_MS * 0.6));
     return runner;
+  }
+
+  /**
+   * Consumes events through a durable consumer on the EVENTS stream (shared by
+   * every replica): one handler per event the consumer declares.
+   */
+  consume<S extends EventSubject>(consumer: EventConsumerDef<S>, handlers: EventHandlers<S>, opts: { concurrency?: number } = {}) {
+    return this.runJobs({ consumer, schema: EventEnvelope, concurrency: opts.concurrency ?? 4, handler: dispatchEvents(handlers) });
   }
 
   /** Starts the outbox relay for this service's schema; it runs until in-flight work is done. */

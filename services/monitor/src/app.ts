@@ -2,7 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { Heartbeat, monitorRequests, signals } from '@switchyard/contracts';
 import type { Runtime } from '@switchyard/kit';
 import { Config } from './config.ts';
-import { listInstances, pruneInstances, recordHeartbeat } from './repo/instances.ts';
+import { listInstancesHandler } from './handlers/monitor.instances.list.ts';
+import { pruneInstances } from './repo/instances.ts';
+import { onHeartbeat } from './signals/monitor.heartbeat.ts';
 
 export const definition = {
   service: 'monitor',
@@ -11,16 +13,10 @@ export const definition = {
 } as const;
 
 export async function buildApp(rt: Runtime, config: Config): Promise<void> {
-  rt.listen(signals.heartbeat, Heartbeat, (beat) => recordHeartbeat(rt.pool, beat));
-  rt.serve(monitorRequests, {
-    listInstances: async (req) => ({
-      instances: await listInstances(rt.pool, {
-        staleAfterBeats: config.INSTANCE_STALE_AFTER_BEATS,
-        includeStale: req.include_stale,
-      }),
-    }),
-  });
-  const prune = setInterval(() => void pruneInstances(rt.pool).catch(() => {}), 60_000);
+  const { pool } = rt;
+  rt.listen(signals.heartbeat, Heartbeat, onHeartbeat({ pool }));
+  rt.serve(monitorRequests, { listInstances: listInstancesHandler({ pool, staleAfterBeats: config.INSTANCE_STALE_AFTER_BEATS }) });
+  const prune = setInterval(() => void pruneInstances(pool).catch(() => {}), 60_000);
   prune.unref();
   rt.shutdown.on('stop-intake', 'prune timer', () => clearInterval(prune));
 }

@@ -1,10 +1,21 @@
 import { fileURLToPath } from 'node:url';
+import { targetPolicyFrom } from '@switchyard/connectors';
 import { consumers, SyncJob, syncRequests } from '@switchyard/contracts';
-import { exponentialBackoff, provision, type Runtime } from '@switchyard/kit';
+import { exponentialBackoff, provision, type Handlers, type Runtime } from '@switchyard/kit';
 import { Config } from './config.ts';
-import { IntegrationCloudEvent, onIntegrationEvent } from './handlers/integration-events.ts';
-import { requestHandlers } from './handlers/requests.ts';
-import { failSync, runSync } from './run-sync.ts';
+import { onCreated } from './events/integration.created.ts';
+import { onDeleted } from './events/integration.deleted.ts';
+import { onDisconnected } from './events/integration.disconnected.ts';
+import type { Deps } from './handlers/deps.ts';
+import { changes } from './handlers/sync-worker.schema.changes.ts';
+import { schema } from './handlers/sync-worker.schema.get.ts';
+import { cancel } from './handlers/sync-worker.syncs.cancel.ts';
+import { cancelActive } from './handlers/sync-worker.syncs.cancel_active.ts';
+import { get } from './handlers/sync-worker.syncs.get.ts';
+import { latest } from './handlers/sync-worker.syncs.latest.ts';
+import { list } from './handlers/sync-worker.syncs.list.ts';
+import { start } from './handlers/sync-worker.syncs.start.ts';
+import { failSync, runSync } from './jobs/sync.ts';
 import { failSilentSyncs, waitForRetry } from './syncs.ts';
 
 export const definition = {
@@ -13,33 +24,45 @@ export const definition = {
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
 } as const;
 
+/** The request handlers, keyed as the contract's catalog: a missing or mistyped one does not compile. */
+export const handlers = (d: Deps): Handlers<typeof syncRequests> => ({
+  start: start(d),
+  get: get(d),
+  list: list(d),
+  latest: latest(d),
+  cancel: cancel(d),
+  cancelActive: cancelActive(d),
+  schema: schema(d),
+  changes: changes(d),
+});
+
 export async function buildApp(rt: Runtime, config: Config): Promise<void> {
+  const { pool } = rt;
   const syncConsumer = { ...consumers.syncWorker, ackWaitMs: config.SYNC_ACK_WAIT_MS, maxDeliver: config.SYNC_MAX_DELIVER };
   await provision(rt.nc, { consumers: [syncConsumer, consumers.syncWorkerIntegrationEvents], replicas: config.NATS_STREAM_REPLICAS });
 
   rt.startOutbox();
-  rt.serve(syncRequests, requestHandlers(rt));
+  rt.serve(syncRequests, handlers({ pool }));
   rt.runJobs({
     consumer: syncConsumer,
     schema: SyncJob,
     concurrency: config.SYNC_CONCURRENCY,
-    handler: runSync(rt, config),
+    handler: runSync({ pool, rpc: rt.rpc, config, policy: targetPolicyFrom(config) }),
     backoffMs: exponentialBackoff(2_000, 60_000),
-    onRetry: (job) => waitForRetry(rt.pool, job.sync_id),
-    onGiveUp: failSync(rt),
+    onRetry: (job) => waitForRetry(pool, job.sync_id),
+    onGiveUp: failSync(pool),
   });
-  rt.runJobs({
-    consumer: consumers.syncWorkerIntegrationEvents,
-    schema: IntegrationCloudEvent,
-    concurrency: 4,
-    handler: onIntegrationEvent(rt),
+  rt.consume(consumers.syncWorkerIntegrationEvents, {
+    'events.integration.created': onCreated({ pool }),
+    'events.integration.deleted': onDeleted({ pool }),
+    'events.integration.disconnected': onDisconnected({ pool }),
   });
 
   // A worker killed mid-sync is redelivered after the ack wait; one that never
   // comes back (deliveries used up) would leave the sync PROCESSING: fail it.
   const silentMs = config.SYNC_ACK_WAIT_MS * 3;
   const sweep = setInterval(
-    () => void failSilentSyncs(rt.pool, silentMs).catch((err) => rt.log.warn({ err }, 'sweep failed')),
+    () => void failSilentSyncs(pool, silentMs).catch((err) => rt.log.warn({ err }, 'sweep failed')),
     Math.min(silentMs, 30_000),
   );
   sweep.unref();

@@ -1,8 +1,9 @@
+import { HEALTH_PORTS } from '@switchyard/contracts';
 import { baseConfig } from '@switchyard/kit';
 import { targetPolicyConfig } from '@switchyard/connectors';
 import { z } from 'zod';
 
-export const Config = baseConfig({ healthPort: 9203 }).extend({
+export const Config = baseConfig({ healthPort: HEALTH_PORTS['sync-worker'] }).extend({
   // Private and reserved addresses: refused in production unless allowed (see README).
   ...targetPolicyConfig,
   // Each sync holds one connection to a customer database; 10 keeps a worker

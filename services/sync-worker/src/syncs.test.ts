@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createdSyncId } from '@switchyard/contracts';
+import { createdSyncId, type SyncTarget } from '@switchyard/contracts';
 import { createPool, isAppError, migrate, type Pool } from '@switchyard/kit';
 import { dropSchema, testConfig, testLogger, uniqueName } from '@switchyard/kit/testing';
 import { markProcessing } from './repo/syncs.ts';
 import { failSilentSyncs, startSync, waitForRetry } from './syncs.ts';
+
+const integration: SyncTarget = { type: 'POSTGRESQL' };
 
 const config = testConfig();
 const schema = uniqueName('sync_worker_test');
@@ -30,8 +32,8 @@ describe('sync lifecycle in the sync-worker database', () => {
 
   test('starting writes the sync, its job and its event together; the first sync of an integration starts once', async () => {
     const integration_id = randomUUID();
-    const a = await startSync(pool, { tenant_id: 't', integration_id, trigger: 'created' });
-    const b = await startSync(pool, { tenant_id: 't', integration_id, trigger: 'created' });
+    const a = await startSync(pool, { tenant_id: 't', integration_id, integration, trigger: 'created' });
+    const b = await startSync(pool, { tenant_id: 't', integration_id, integration, trigger: 'created' });
     assert.equal(a.id, createdSyncId(integration_id));
     assert.equal(b.id, a.id, 'the created event and the create request start the same sync');
     const { rows } = await pool.query<{ subject: string }>('SELECT subject FROM outbox ORDER BY created_at');
@@ -40,8 +42,8 @@ describe('sync lifecycle in the sync-worker database', () => {
 
   test('a second active sync is a conflict naming the first', async () => {
     const integration_id = randomUUID();
-    const first = await startSync(pool, { tenant_id: 't', integration_id, trigger: 'manual' });
-    await assert.rejects(startSync(pool, { tenant_id: 't', integration_id, trigger: 'manual' }), (err) => {
+    const first = await startSync(pool, { tenant_id: 't', integration_id, integration, trigger: 'manual' });
+    await assert.rejects(startSync(pool, { tenant_id: 't', integration_id, integration, trigger: 'manual' }), (err) => {
       assert.ok(isAppError(err));
       assert.equal(err.code, 'CONFLICT');
       assert.ok(err.message.includes(first.id));
@@ -50,11 +52,11 @@ describe('sync lifecycle in the sync-worker database', () => {
   });
 
   test('a PROCESSING sync whose worker fell silent is failed with a reason; a live one, or one waiting to retry, is left alone', async () => {
-    const silent = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), trigger: 'manual' });
-    const live = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), trigger: 'manual' });
+    const silent = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), integration, trigger: 'manual' });
+    const live = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), integration, trigger: 'manual' });
     await markProcessing(pool, silent.id);
     await markProcessing(pool, live.id);
-    const retrying = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), trigger: 'manual' });
+    const retrying = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), integration, trigger: 'manual' });
     await markProcessing(pool, retrying.id);
     await waitForRetry(pool, retrying.id); // failed once, waiting out its backoff
     await pool.query(`UPDATE syncs SET heartbeat_at = now() - interval '10 minutes' WHERE id = ANY($1::uuid[])`, [[silent.id, retrying.id]]);

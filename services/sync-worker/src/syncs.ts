@@ -1,8 +1,8 @@
 /** Starting and ending syncs: the state change and its event (and job) always commit together. */
 import { randomUUID } from 'node:crypto';
-import { createdSyncId, jobSubject, type Sync, type SyncJob, type SyncTrigger } from '@switchyard/contracts';
+import { createdSyncId, jobSubject, type Sync, type SyncJob, type SyncTarget, type SyncTrigger } from '@switchyard/contracts';
 import { AppError, withTransaction, writeEvent, writeMessage, type Pool, type PoolClient } from '@switchyard/kit';
-import { findActive, findSilent, finishSync, insertSync } from './repo/syncs.ts';
+import { findActive, findSilent, finishSync, insertSync, markWaiting } from './repo/syncs.ts';
 
 export const SOURCE = 'switchyard/sync-worker';
 
@@ -15,7 +15,7 @@ const isActiveConflict = (err: unknown) =>
  */
 export async function startSync(
   pool: Pool,
-  req: { tenant_id: string; integration_id: string; trigger: SyncTrigger },
+  req: { tenant_id: string; integration_id: string; integration: SyncTarget; trigger: SyncTrigger },
 ): Promise<Sync> {
   const id = req.trigger === 'created' ? createdSyncId(req.integration_id) : randomUUID();
   try {
@@ -27,7 +27,7 @@ export async function startSync(
         trigger: req.trigger,
       });
       if (created) {
-        const job: SyncJob = { sync_id: id, integration_id: req.integration_id, tenant_id: req.tenant_id };
+        const job: SyncJob = { sync_id: id, integration_id: req.integration_id, tenant_id: req.tenant_id, integration: req.integration };
         await writeMessage(tx, jobSubject('sync', job), job, id);
         await writeEvent(tx, SOURCE, 'events.sync.started', { sync, trigger: req.trigger }, { tenantId: req.tenant_id, about: id });
       }
@@ -81,6 +81,4 @@ export async function failSilentSyncs(pool: Pool, silentMs: number): Promise<Syn
  * sweeper watches PROCESSING syncs only, so a long backoff is not taken for a
  * dead worker.
  */
-export async function waitForRetry(pool: Pool, syncId: string): Promise<void> {
-  await pool.query(`UPDATE syncs SET status = 'STARTED' WHERE id = $1 AND status = 'PROCESSING'`, [syncId]);
-}
+export const waitForRetry = (pool: Pool, syncId: string): Promise<void> => markWaiting(pool, syncId);

@@ -1,5 +1,6 @@
+import { HEALTH_PORTS } from '@switchyard/contracts';
 import { baseConfig } from '@switchyard/kit';
 import type { z } from 'zod';
 
-export const Config = baseConfig({ healthPort: 9204 });
+export const Config = baseConfig({ healthPort: HEALTH_PORTS['webhook-dispatcher'] });
 export type Config = z.infer<typeof Config>;

@@ -126,3 +126,19 @@ export async function findSilent(db: Db, silentMs: number): Promise<{ id: string
   );
   return rows;
 }
+
+/** Keeps a PROCESSING sync fresh for the sweeper while a long catalog query runs. */
+export async function touchSync(db: Db, id: string): Promise<void> {
+  await db.query(`UPDATE syncs SET heartbeat_at = clock_timestamp() WHERE id = $1 AND status = 'PROCESSING'`, [id]);
+}
+
+/** Puts a PROCESSING sync back to STARTED while its job waits for another attempt. */
+export async function markWaiting(db: Db, id: string): Promise<void> {
+  await db.query(`UPDATE syncs SET status = 'STARTED' WHERE id = $1 AND status = 'PROCESSING'`, [id]);
+}
+
+/** Locks the sync's row for the rest of the transaction and says its status. */
+export async function lockSyncStatus(tx: PoolClient, id: string): Promise<SyncStatus | undefined> {
+  const { rows } = await tx.query<{ status: SyncStatus }>('SELECT status FROM syncs WHERE id = $1 FOR UPDATE', [id]);
+  return rows[0]?.status;
+}

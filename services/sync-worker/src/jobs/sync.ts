@@ -1,0 +1,135 @@
+/**
+ * The sync job, in named steps: claim the sync, reveal the credential (the
+ * only path to plaintext), discover the catalog, then commit the snapshot,
+ * its drift and the result together. Safe to run again for the same sync.
+ */
+import { ConnectionFailure, diffCatalogs, discover, type TargetPolicy } from '@switchyard/connectors';
+import { credentialRequests, PostgresCredential, type Catalog, type SyncJob } from '@switchyard/contracts';
+import { AppError, isAppError, withTransaction, writeEvent, type JobContext, type JobFailure, type Logger, type Pool, type RpcClient } from '@switchyard/kit';
+import type { Config } from '../config.ts';
+import { latestSnapshotId, loadSnapshot, saveChanges, saveSnapshot } from '../repo/catalogs.ts';
+import { lockSyncStatus, markProcessing } from '../repo/syncs.ts';
+import { endSync, endSyncIn, SOURCE } from '../syncs.ts';
+import { ProgressTracker } from './progress.ts';
+
+// schema.changed carries at most this many changes; the rest are in GET …/schema/changes.
+const EVENT_CHANGES = 1_000;
+
+export interface SyncDeps {
+  pool: Pool;
+  rpc: RpcClient;
+  config: Pick<Config, 'SYNC_CONNECT_TIMEOUT_MS' | 'SYNC_QUERY_TIMEOUT_MS' | 'SYNC_DISCOVERY_BATCH_SIZE' | 'SYNC_ACK_WAIT_MS'>;
+  policy: TargetPolicy;
+}
+
+const deleted = { code: 'INTEGRATION_DELETED', message: 'the integration was deleted' };
+
+export const runSync = (d: SyncDeps) => async (job: SyncJob, ctx: JobContext): Promise<void> => {
+  if (!(await markProcessing(d.pool, job.sync_id))) return ctx.log.info({ sync_id: job.sync_id }, 'sync already ended; job dropped');
+  const log = ctx.log.child({ sync_id: job.sync_id, integration_id: job.integration_id, tenant_id: job.tenant_id });
+
+  const credential = await reveal(d, job);
+  if (!credential) return void (await endSync(d.pool, job.sync_id, 'CANCELLED', { error: deleted }));
+
+  const catalog = await discoverCatalog(d, job, credential, ctx, log);
+  if (!catalog) return log.info('sync cancelled while discovering');
+
+  const { committed, summary } = await commit(d, job, catalog);
+  log.info({ ...summary, attempt: ctx.attempt }, committed ? 'sync completed' : 'sync ended elsewhere; result dropped');
+};
+
+/** The credential, or undefined when it is gone (the integration was deleted: its credential goes first). */
+async function reveal(d: SyncDeps, job: SyncJob): Promise<PostgresCredential | undefined> {
+  try {
+    const { secret } = await d.rpc.request(credentialRequests.reveal, { tenant_id: job.tenant_id, integration_id: job.integration_id });
+    return PostgresCredential.parse(secret);
+  } catch (err) {
+    if (isAppError(err) && err.code === 'NOT_FOUND') return undefined;
+    throw err;
+  }
+}
+
+/** The customer's catalog, or undefined when the sync was cancelled meanwhile. */
+async function discoverCatalog(d: SyncDeps, job: SyncJob, credential: PostgresCredential, ctx: JobContext, log: Logger) {
+  const progress = new ProgressTracker({
+    pool: d.pool,
+    log,
+    syncId: job.sync_id,
+    tenantId: job.tenant_id,
+    heartbeatMs: Math.max(1_000, d.config.SYNC_ACK_WAIT_MS / 3),
+    working: ctx.working,
+  });
+  let catalog: Catalog;
+  try {
+    catalog = await discover(credential, {
+      schemas: job.integration.schemas,
+      timeoutMs: d.config.SYNC_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: d.config.SYNC_QUERY_TIMEOUT_MS,
+      batchSize: d.config.SYNC_DISCOVERY_BATCH_SIZE,
+      policy: d.policy,
+      onProgress: progress.report,
+      // Cancelled by a user (progress sees the sync ended) or by this worker shutting down (ctx.signal: the job is handed back).
+      signal: AbortSignal.any([progress.cancelled.signal, ctx.signal]),
+    });
+  } catch (err) {
+    await progress.settle();
+    if (progress.cancelled.signal.aborted) return undefined;
+    if (ctx.signal.aborted) throw err;
+    if (err instanceof ConnectionFailure)
+      throw new AppError('CONNECTION_FAILED', err.message, { details: { reason: err.reason }, retryable: err.retryable, cause: err });
+    throw err;
+  }
+  await progress.settle();
+  return progress.cancelled.signal.aborted ? undefined : catalog;
+}
+
+/**
+ * Snapshot, drift, events and COMPLETED commit together, with the sync's row
+ * locked: a cancel either wins before this (and nothing is stored) or sees
+ * COMPLETED.
+ */
+async function commit(d: SyncDeps, job: SyncJob, catalog: Catalog) {
+  const previousId = await latestSnapshotId(d.pool, job.tenant_id, job.integration_id);
+  const previous = previousId && previousId !== job.sync_id ? await loadSnapshot(d.pool, previousId) : undefined;
+  const changes = previous ? diffCatalogs(previous, catalog) : [];
+  const summary = {
+    schemas: catalog.schemas.length,
+    relations: catalog.relations.length,
+    columns: catalog.relations.reduce((n, r) => n + r.columns.length, 0),
+    changes: changes.length,
+  };
+  const owner = { syncId: job.sync_id, tenantId: job.tenant_id, integrationId: job.integration_id };
+  const committed = await withTransaction(d.pool, async (tx) => {
+    if ((await lockSyncStatus(tx, job.sync_id)) !== 'PROCESSING') return false;
+    await saveSnapshot(tx, owner, catalog);
+    if (previousId && changes.length) {
+      await saveChanges(tx, { ...owner, previousSyncId: previousId, changes });
+      await writeEvent(
+        tx,
+        SOURCE,
+        'events.schema.changed',
+        {
+          integration_id: job.integration_id,
+          tenant_id: job.tenant_id,
+          sync_id: job.sync_id,
+          previous_sync_id: previousId,
+          changes: changes.slice(0, EVENT_CHANGES),
+          total: changes.length,
+          truncated: changes.length > EVENT_CHANGES,
+        },
+        { tenantId: job.tenant_id, about: job.integration_id },
+      );
+    }
+    await endSyncIn(tx, job.sync_id, 'COMPLETED', { summary });
+    return true;
+  });
+  return { committed, summary };
+}
+
+/** A job given up (permanent error, or out of deliveries): the sync fails with its reason. */
+export const failSync = (pool: Pool) => async (payload: unknown, failure: JobFailure) => {
+  const job = payload as Partial<SyncJob> | null;
+  if (!job?.sync_id) return;
+  const reason = typeof failure.error.details?.reason === 'string' ? failure.error.details.reason : failure.error.code;
+  await endSync(pool, job.sync_id, 'FAILED', { error: { code: reason, message: failure.error.message } });
+};
