@@ -26,10 +26,13 @@ const distOf = (service: ServiceName) => join(ROOT, 'services', service, 'dist')
 /** The compiled entry point of a service. */
 export const compiledMain = (service: ServiceName) => join(distOf(service), 'main.js');
 export const compiledCli = () => join(distOf('gateway'), 'cli.js');
+/** The container image's HEALTHCHECK (see services/kit/src/healthcheck.ts). */
+export const compiledHealthcheck = () => join(ROOT, 'services', 'kit', 'dist', 'healthcheck.js');
 
 const targets = (): Target[] => [
   ...SERVICE_NAMES.map((s) => ({ name: s, entry: join(ROOT, 'services', s, 'src', 'main.ts'), outfile: compiledMain(s) })),
   { name: 'gateway cli', entry: join(ROOT, 'services', 'gateway', 'src', 'cli.ts'), outfile: compiledCli() },
+  { name: 'healthcheck', entry: join(ROOT, 'services', 'kit', 'src', 'healthcheck.ts'), outfile: compiledHealthcheck() },
 ];
 
 /** Bare imports stay external, except our own workspaces, which are bundled from source. */
