@@ -1,0 +1,65 @@
+/**
+ * A vitest reporter that ends the run with one plain line, after vitest's own
+ * output (and after the coverage summary, when there is one):
+ *
+ *   212 passed, 0 failed
+ *
+ * with `, N skipped` when a test was skipped. A test that could not run
+ * because its suite's hook failed counts as failed, and so does each error no
+ * test carries (a file that does not load, a failing afterAll, an unhandled
+ * error), so the line never says 0 failed on a failed run.
+ */
+import type { Reporter, TestModule, TestSuite, Vitest } from 'vitest/node';
+
+interface Counts {
+  passed: number;
+  skipped: number;
+}
+
+/** Counts the tests under `s`; returns how many of them failed. */
+function count(s: TestModule | TestSuite, counts: Counts, parentBroken = false): number {
+  const broken = parentBroken || s.errors().length > 0;
+  let failed = 0;
+  for (const child of s.children) {
+    if (child.type === 'suite') {
+      failed += count(child, counts, broken);
+      continue;
+    }
+    const { state } = child.result();
+    if (state === 'passed') counts.passed++;
+    else if (state === 'skipped' && !broken) counts.skipped++;
+    else if (state === 'failed' || state === 'skipped') failed++; // skipped here: its suite's beforeAll failed
+  }
+  // An error of the suite or file itself that no test below it carries.
+  if (s.errors().length > 0 && failed === 0) failed++;
+  return failed;
+}
+
+export function closingLine(modules: ReadonlyArray<TestModule>, unhandledErrors: number): string {
+  const counts: Counts = { passed: 0, skipped: 0 };
+  let failed = unhandledErrors;
+  for (const m of modules) failed += count(m, counts);
+  return `${counts.passed} passed, ${failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`;
+}
+
+export default class ClosingLineReporter implements Reporter {
+  private vitest!: Vitest;
+  private line: string | undefined;
+
+  onInit(vitest: Vitest): void {
+    this.vitest = vitest;
+    // `vitest run` prints the coverage summary after onTestRunEnd: print the
+    // line once the run is closed so that it comes last.
+    vitest.onClose(() => {
+      if (this.line !== undefined) vitest.logger.log(this.line);
+      this.line = undefined;
+    });
+  }
+
+  onTestRunEnd: Reporter['onTestRunEnd'] = (modules, unhandledErrors) => {
+    if (!modules.length && !unhandledErrors.length) return; // no test file matched: vitest says so
+    const line = closingLine(modules, unhandledErrors.length);
+    if (this.vitest.config.watch) this.vitest.logger.log(line);
+    else this.line = line;
+  };
+}
