@@ -25,6 +25,14 @@ export default defineConfig({
     isolate: true,
     // The default reporter, then one plain closing line: `212 passed, 0 failed`.
     reporters: ['default', './scripts/test-reporter.ts'],
+    // `npm run coverage`: a summary on the terminal, the full report in coverage/index.html.
+    coverage: {
+      provider: 'v8',
+      reporter: ['text-summary', 'html'],
+      reportsDirectory: './coverage',
+      include: ['contracts/src/**/*.ts', 'services/*/src/**/*.ts'],
+      exclude: ['**/*.test.ts', '**/testing.ts', '**/node_modules/**'],
+    },
     projects: [
       {
         extends: true,

@@ -3,12 +3,16 @@
  * ones if needed, as `npm start` does), then runs `vitest run` (projects and
  * timeouts in vitest.config.ts). Arguments go to vitest: a path narrows the
  * run to the files whose path contains it (`npm test -- services/kit`).
+ * `--watch` runs vitest in watch mode instead (`npm run test:watch`);
+ * `--coverage` adds v8 coverage (`npm run coverage`).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureInfra, ROOT } from './lib/infra.ts';
 
-const vitestArgs = ['run', ...process.argv.slice(2)];
+const args = process.argv.slice(2);
+const watch = args.includes('--watch');
+const vitestArgs = [watch ? 'watch' : 'run', ...args.filter((a) => a !== '--watch')];
 
 const infra = await ensureInfra((m) => console.log(`test | ${m}`));
 const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), ...vitestArgs], {
