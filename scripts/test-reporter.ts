@@ -4,19 +4,20 @@
  *
  *   212 passed, 0 failed
  *
- * with `, N skipped` when a test was skipped; each skipped test is listed
- * above the line with its reason (`ctx.skip(reason)`), as node's spec reporter
- * showed it. A test that could not run because its suite's hook failed counts
- * as failed, and so does each error no test carries (a file that does not
- * load, a failing afterAll, an unhandled error), so the line never says
- * 0 failed on a failed run.
+ * with `, N skipped` when a test was skipped; each test skipped with a reason
+ * (`ctx.skip(reason)`) is listed above the line with it, as node's spec
+ * reporter showed it. A test that could not run because its suite's hook
+ * failed counts as failed, and so does each error no test carries (a file
+ * that does not load, a failing afterAll, an unhandled error), so the line
+ * never says 0 failed on a failed run.
  */
 import type { Reporter, TestModule, TestSuite, Vitest } from 'vitest/node';
 
 interface Counts {
   passed: number;
-  /** `file > suite > test (reason)` of each skipped test. */
-  skipped: string[];
+  skipped: number;
+  /** `file > suite > test (reason)` of each test skipped with a reason. */
+  reasons: string[];
 }
 
 /** Counts the tests under `s`; returns how many of them failed. */
@@ -30,24 +31,24 @@ function count(s: TestModule | TestSuite, counts: Counts, parentBroken = false):
     }
     const result = child.result();
     if (result.state === 'passed') counts.passed++;
-    else if (result.state === 'skipped' && !broken)
-      counts.skipped.push(`${child.module.relativeModuleId} > ${child.fullName}${result.note ? ` (${result.note})` : ''}`);
-    else if (result.state === 'failed' || result.state === 'skipped') failed++; // skipped here: its suite's beforeAll failed
+    else if (result.state === 'skipped' && !broken) {
+      counts.skipped++;
+      if (result.note) counts.reasons.push(`${child.module.relativeModuleId} > ${child.fullName} (${result.note})`);
+    } else if (result.state === 'failed' || result.state === 'skipped') failed++; // skipped here: its suite's beforeAll failed
   }
   // An error of the suite or file itself that no test below it carries.
   if (s.errors().length > 0 && failed === 0) failed++;
   return failed;
 }
 
-/** The lines that close a run: the skipped tests, then `N passed, N failed[, N skipped]`. */
+/** The lines that close a run: the reasons of skips, then `N passed, N failed[, N skipped]`. */
 export function closingLines(modules: ReadonlyArray<TestModule>, unhandledErrors: number): string[] {
-  const counts: Counts = { passed: 0, skipped: [] };
+  const counts: Counts = { passed: 0, skipped: 0, reasons: [] };
   let failed = unhandledErrors;
   for (const m of modules) failed += count(m, counts);
-  const skipped = counts.skipped.length;
   return [
-    ...counts.skipped.map((s) => `skipped: ${s}`),
-    `${counts.passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
+    ...counts.reasons.map((r) => `skipped: ${r}`),
+    `${counts.passed} passed, ${failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`,
   ];
 }
 
