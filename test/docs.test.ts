@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import type { z } from 'zod';
 import { ROOT } from '../scripts/lib/infra.ts';
 import { Config as credentials } from '../services/credentials/src/config.ts';

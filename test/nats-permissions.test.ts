@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { credentialRequests, inboxPrefix, SERVICE_NAMES } from '@switchyard/contracts';
@@ -27,7 +27,7 @@ const as = async (user: string) => {
 };
 
 describe('NATS subject permissions per service', () => {
-  before(async () => {
+  beforeAll(async () => {
     storeDir = mkdtempSync(join(tmpdir(), 'nats-perm-'));
     nats = await startNatsServer({ port: await freePort(), storeDir, configFile: NATS_CONFIG_PATH, env: passwords });
     // A stand-in credentials service answering reveal requests.
@@ -41,7 +41,7 @@ describe('NATS subject permissions per service', () => {
     await credentials.flush();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.allSettled(open.map((nc) => nc.close()));
     await nats?.stop();
     rmSync(storeDir, { recursive: true, force: true });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { credentialRequests, inboxPrefix } from '@switchyard/contracts';
@@ -83,7 +83,7 @@ const waitSync = (id: string, what: string, ok: (s: { status: string; progress: 
   }, { timeoutMs, every: 50 });
 
 describe('PostgreSQL integrations end to end', { timeout: 600_000 }, () => {
-  before(async () => {
+  beforeAll(async () => {
     sys = await startSystem({
       name: 'e2e_integrations',
       natsPermissions: true,
@@ -101,7 +101,7 @@ describe('PostgreSQL integrations end to end', { timeout: 600_000 }, () => {
     otherTenantKey = cli.stdout.trim();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await sys?.stop();
     await proxy?.stop();
     await Promise.allSettled([customer?.stop(), tlsCustomer?.stop()]);

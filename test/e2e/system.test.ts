@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { SERVICE_NAMES, SystemStatus } from '@switchyard/contracts';
@@ -24,7 +24,7 @@ const call = (path: string, init: RequestInit = {}) =>
   });
 
 describe('the seven services', { timeout: 180_000 }, () => {
-  before(async () => {
+  beforeAll(async () => {
     sys = await startSystem({
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: await otlp.start(),
@@ -37,7 +37,7 @@ describe('the seven services', { timeout: 180_000 }, () => {
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await sys?.stop();
     await otlp.stop();
   });

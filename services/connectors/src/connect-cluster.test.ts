@@ -3,7 +3,7 @@
  * authentication and TLS only, as a customer's server often is: the failures
  * the stand-in servers of connect.test.ts imitate, from the real thing.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { PostgresCredential } from '@switchyard/contracts';
 import { startCustomerPostgres, type CustomerPostgres } from '../../../scripts/lib/customer-postgres.ts';
@@ -14,7 +14,7 @@ import { ConnectionFailure } from './errors.ts';
 let cluster: CustomerPostgres | undefined;
 let unavailable: string | undefined;
 
-before(async () => {
+beforeAll(async () => {
   try {
     cluster = await startCustomerPostgres({ tls: true, password: 'Cust0mer-pa55word' });
   } catch (err) {
@@ -22,7 +22,7 @@ before(async () => {
     unavailable = (err as Error).message.split('\n')[0];
   }
 });
-after(async () => {
+afterAll(async () => {
   await cluster?.stop();
 });
 
@@ -47,28 +47,28 @@ async function reason(c: PostgresCredential) {
 }
 
 describe('a TLS-only cluster with password authentication', () => {
-  test('a wrong password is AUTHENTICATION_FAILED', async (t) => {
-    if (unavailable) return t.skip(unavailable);
+  test('a wrong password is AUTHENTICATION_FAILED', async (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
     assert.equal(await reason(cred({ password: 'not-the-password' })), 'AUTHENTICATION_FAILED');
   });
 
-  test('sslmode=disable is TLS_REQUIRED', async (t) => {
-    if (unavailable) return t.skip(unavailable);
+  test('sslmode=disable is TLS_REQUIRED', async (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
     assert.equal(await reason(cred({ sslmode: 'disable' })), 'TLS_REQUIRED');
   });
 
-  test('prefer, require and allow all get in (allow after the server asks for TLS)', async (t) => {
-    if (unavailable) return t.skip(unavailable);
+  test('prefer, require and allow all get in (allow after the server asks for TLS)', async (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
     for (const sslmode of [undefined, 'prefer', 'require', 'allow'] as const) assert.equal(await reason(cred({ sslmode })), 'OK', sslmode);
   });
 
-  test('verify-ca and verify-full refuse its self-signed certificate: TLS_FAILED', async (t) => {
-    if (unavailable) return t.skip(unavailable);
+  test('verify-ca and verify-full refuse its self-signed certificate: TLS_FAILED', async (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
     for (const sslmode of ['verify-ca', 'verify-full'] as const) assert.equal(await reason(cred({ sslmode })), 'TLS_FAILED', sslmode);
   });
 
-  test('discovery works over TLS', async (t) => {
-    if (unavailable) return t.skip(unavailable);
+  test('discovery works over TLS', async (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
     const catalog = await discover(cred({ sslmode: 'require' }));
     assert.equal(catalog.database, 'postgres');
     assert.deepEqual(

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { ConnectionFailureReason, PostgresCredential } from '@switchyard/contracts';
 import { connectOptions, testConnection } from './connect.ts';
@@ -13,10 +13,10 @@ let db: TestDatabase;
 const roles: string[] = [];
 const servers: FakeServer[] = [];
 
-before(async () => {
+beforeAll(async () => {
   db = await createDatabase('connectors_connect');
 });
-after(async () => {
+afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
   await db.drop();
   for (const r of roles) await adminQuery(`DROP ROLE IF EXISTS "${r}"`);
@@ -58,10 +58,10 @@ describe('testConnection against the real server', () => {
     assert.ok(r.latency_ms >= 0 && r.latency_ms < 5_000);
   });
 
-  test('sslmode prefer (the default) falls back to plain when the server has no TLS', async (t) => {
+  test('sslmode prefer (the default) falls back to plain when the server has no TLS', async (ctx) => {
     const { sslmode: _, ...cred } = local();
     const r = await testConnection(cred).catch((e: unknown) => e);
-    if (r instanceof ConnectionFailure && r.reason === 'TLS_FAILED') t.skip('the local server has TLS with a certificate we cannot check');
+    if (r instanceof ConnectionFailure && r.reason === 'TLS_FAILED') ctx.skip('the local server has TLS with a certificate we cannot check');
     else assert.ok(!(r instanceof Error), String(r));
   });
 
@@ -163,7 +163,10 @@ describe('testConnection against a misbehaving server', () => {
   });
 
   const cert = selfSignedCert();
-  describe('with TLS', { skip: cert ? false : 'openssl is not installed' }, () => {
+  describe('with TLS', () => {
+    // Skipped, with the reason shown on each test, when openssl is missing.
+    beforeEach((ctx) => ctx.skip(!cert, 'openssl is not installed'));
+
     const tlsServer = () =>
       fake({
         ssl: cert!,

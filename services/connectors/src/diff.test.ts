@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { Catalog, CatalogColumn, CatalogRelation } from '@switchyard/contracts';
 import { diffCatalogs } from './diff.ts';
@@ -7,7 +7,7 @@ import { createDatabase, type TestDatabase } from './testing.ts';
 
 describe('diffCatalogs on a real database', () => {
   let db: TestDatabase;
-  before(async () => {
+  beforeAll(async () => {
     db = await createDatabase('connectors_diff');
     await db.sql(`
       CREATE TYPE mood AS ENUM ('sad', 'happy');
@@ -16,7 +16,7 @@ describe('diffCatalogs on a real database', () => {
       CREATE TABLE scratch (id integer);
     `);
   });
-  after(async () => {
+  afterAll(async () => {
     await db.drop();
   });
 

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { discover } from './discover.ts';
@@ -10,11 +10,11 @@ const tables = (n: number) => `DO $$ BEGIN FOR i IN 1..${n} LOOP EXECUTE format(
 
 describe('a discovery run', () => {
   let db: TestDatabase;
-  before(async () => {
+  beforeAll(async () => {
     db = await createDatabase('connectors_run');
     await db.sql(tables(TABLES));
   });
-  after(async () => {
+  afterAll(async () => {
     await db.drop();
   });
 
@@ -84,11 +84,11 @@ describe('a discovery on a server that stops answering', () => {
 
 describe('a discovery while the database is dropped', () => {
   let doomed: TestDatabase;
-  before(async () => {
+  beforeAll(async () => {
     doomed = await createDatabase('connectors_doomed');
     await doomed.sql(tables(40));
   });
-  after(async () => {
+  afterAll(async () => {
     await doomed.drop();
   });
 

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { Catalog, type CatalogRelation } from '@switchyard/contracts';
 import { discover } from './discover.ts';
@@ -116,12 +116,12 @@ const rel = (schema: string, name: string): CatalogRelation => {
   return r;
 };
 
-before(async () => {
+beforeAll(async () => {
   db = await createDatabase('connectors_discover');
   await db.sql(FIXTURE);
   catalog = await discover(db.cred);
 });
-after(async () => {
+afterAll(async () => {
   await db.drop();
 });
 

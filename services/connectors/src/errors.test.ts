@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { ConnectionFailureReason } from '@switchyard/contracts';
 import { classify, redact, type Target } from './errors.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { credentialRequests } from '@switchyard/contracts';
 import { AppError } from '@switchyard/kit';
 import { capturingLogger, Harness, type Replica } from './testing.ts';
@@ -21,7 +21,7 @@ async function rejectsWith(p: Promise<unknown>, code: string) {
 }
 
 describe('credentials through NATS', () => {
-  before(async () => {
+  beforeAll(async () => {
     h = await Harness.start();
     schema = h.schema();
     const captured = capturingLogger();
@@ -29,7 +29,7 @@ describe('credentials through NATS', () => {
     replica = await h.replica(schema, {}, captured.log);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

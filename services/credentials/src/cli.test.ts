@@ -1,7 +1,7 @@
 /** The operator's `npm run admin -- rotate-master-key` against a running credentials service. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { credentialRequests } from '@switchyard/contracts';
@@ -20,11 +20,11 @@ function admin(natsUrl: string, ...args: string[]) {
 }
 
 describe('admin rotate-master-key', () => {
-  before(async () => {
+  beforeAll(async () => {
     h = await Harness.start();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

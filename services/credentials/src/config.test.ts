@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import { ConfigError, loadConfig } from '@switchyard/kit';
 import { Config, rootKeys } from './config.ts';
 

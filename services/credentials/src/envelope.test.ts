@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import { newMasterKey, openSecret, rewrapDek, sealSecret, unwrapMasterKey, wrapMasterKey, type SealedSecret } from './envelope.ts';
 
 const owner = { tenant_id: 'tenant-a', integration_id: randomUUID() };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { credentialRequests } from '@switchyard/contracts';
 import { unwrapMasterKey } from './envelope.ts';
 import { listMasterKeys, wrappedOf } from './repo/master-keys.ts';
@@ -9,11 +9,11 @@ import { Harness, rootKeyEnv } from './testing.ts';
 let h: Harness;
 
 describe('root key rotation', () => {
-  before(async () => {
+  beforeAll(async () => {
     h = await Harness.start();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

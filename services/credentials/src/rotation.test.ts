@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterAll, afterEach, beforeAll, describe, test } from 'vitest';
 import { credentialRequests, type KeyRingStatus } from '@switchyard/contracts';
 import { eventually, testLogger } from '@switchyard/kit/testing';
 import { Harness, type Replica } from './testing.ts';
@@ -40,7 +40,7 @@ const rewrapped = (r: Replica, timeoutMs = 30_000) =>
   );
 
 describe('master key rotation', () => {
-  before(async () => {
+  beforeAll(async () => {
     h = await Harness.start();
   });
 
@@ -48,7 +48,7 @@ describe('master key rotation', () => {
     await h.stopReplicas();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

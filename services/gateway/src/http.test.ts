@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { createLogger, Runtime } from '@switchyard/kit';
 import { dropSchema, testConfig, uniqueName } from '@switchyard/kit/testing';
@@ -27,7 +27,7 @@ const req = (method: string, url: string, key?: string, body?: unknown, headers:
   });
 
 describe('gateway HTTP API', () => {
-  before(async () => {
+  beforeAll(async () => {
     const log = createLogger({
       service: 'gateway',
       instanceId: 'gateway-test',
@@ -50,7 +50,7 @@ describe('gateway HTTP API', () => {
     otherTenantAdmin = (await createApiKey(rt.pool, { tenantId: 'globex', name: 'admin', role: 'admin' })).key;
   });
 
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     await rt?.stop('test done');
     await dropSchema(config.DATABASE_URL, schema);

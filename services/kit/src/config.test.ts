@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { baseConfig, ConfigError, envBool, loadConfig, redactUrl } from './config.ts';

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,12 +41,12 @@ const newPool = (schema: string) => {
   return pool;
 };
 
-before(async () => {
+beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kit-migrations-'));
   for (const [name, sql] of Object.entries(MIGRATIONS)) await writeFile(join(dir, name), sql);
 });
 
-after(async () => {
+afterAll(async () => {
   await Promise.all(pools.map((p) => p.end()));
   for (const s of schemas) await dropSchema(config.DATABASE_URL, s);
   await rm(dir, { recursive: true, force: true });

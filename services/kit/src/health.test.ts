@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { DependencyHealth } from '@switchyard/contracts';
 import { probe, startHealthServer, type State } from './health.ts';
@@ -13,7 +13,7 @@ describe('startHealthServer', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
   };
 
-  before(async () => {
+  beforeAll(async () => {
     server = await startHealthServer({
       host: '127.0.0.1',
       port: 0,
@@ -28,7 +28,7 @@ describe('startHealthServer', () => {
       },
     });
   });
-  after(() => server.close());
+  afterAll(() => server.close());
 
   test('listens on the port the OS chose', () => {
     assert.ok(server.port > 0);

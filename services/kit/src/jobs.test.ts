@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
@@ -19,7 +19,7 @@ let js: JetStreamClient;
 let jsm: JetStreamManager;
 const cleanups: (() => Promise<unknown>)[] = [];
 
-before(async () => {
+beforeAll(async () => {
   nc = await connectNats({ servers: config.NATS_URL, name: 'jobs-test', log });
   js = jetstream(nc);
   jsm = await jetstreamManager(nc);
@@ -27,7 +27,7 @@ before(async () => {
   await provision(nc, { streams: [streams.deadLetter] });
 });
 
-after(async () => {
+afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
   await nc.close();
 });

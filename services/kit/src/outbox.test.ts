@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,7 @@ let jsm: JetStreamManager;
 let firstSeq = 0;
 const relays: OutboxRelay[] = [];
 
-before(async () => {
+beforeAll(async () => {
   await migrate({ url: config.DATABASE_URL, schema, dir: KIT_MIGRATIONS, log });
   pool = createPool({ url: config.DATABASE_URL, schema, max: 4, applicationName: 'kit-outbox-test' });
   nc = await connectNats({ servers: config.NATS_URL, name: 'outbox-test', log });
@@ -42,7 +42,7 @@ before(async () => {
   firstSeq = await lastSeq();
 });
 
-after(async () => {
+afterAll(async () => {
   await Promise.all(relays.map((r) => r.stop()));
   // EVENTS is shared: take this file's events out of it again.
   for (const m of await storedSince(firstSeq)) await jsm.streams.deleteMessage(streams.events.name, m.seq);

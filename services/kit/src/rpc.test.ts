@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { AnyReply, type RequestRoute } from '@switchyard/contracts';
@@ -42,7 +42,7 @@ const slowGates = (tag: string) => {
   return g;
 };
 
-before(async () => {
+beforeAll(async () => {
   serverNc = await connectNats({ servers: config.NATS_URL, name: 'rpc-test-server', log });
   clientNc = await connectNats({ servers: config.NATS_URL, name: 'rpc-test-client', log });
   server = serveRequests(serverNc, {
@@ -70,7 +70,7 @@ before(async () => {
   await serverNc.flush();
 });
 
-after(async () => {
+afterAll(async () => {
   for (const g of slow.values()) g.release.open();
   await server.drain();
   await serverNc.close();

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { z } from 'zod';
@@ -53,14 +53,14 @@ describe('Runtime', () => {
   let nc: NatsConnection;
   let beats: ReturnType<typeof heartbeats>;
 
-  before(async () => {
+  beforeAll(async () => {
     nc = await connectNats({ servers: config.NATS_URL, name: 'runtime-test-client', log });
     beats = heartbeats(nc, instanceId);
     await nc.flush();
     rt = await Runtime.create({ service: 'orchestrator', version: '0.0.0-test', instanceId, config, log, schema });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await rt.stop('test over');
     beats.sub.unsubscribe();
     await nc.close();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { monitorRequests, signals, type Heartbeat } from '@switchyard/contracts';
 import { Runtime } from '@switchyard/kit';
@@ -39,13 +39,13 @@ async function runtime(service: 'monitor' | 'orchestrator') {
 const list = (includeStale = false) => monitor.rpc.request(monitorRequests.listInstances, { include_stale: includeStale });
 
 describe('monitor: the live list of service instances', () => {
-  before(async () => {
+  beforeAll(async () => {
     storeDir = mkdtempSync(join(tmpdir(), 'monitor-test-nats-'));
     nats = await startNatsServer({ port: await freePort(), storeDir });
     monitor = await runtime('monitor');
   });
 
-  after(async () => {
+  afterAll(async () => {
     await monitor?.stop('done');
     await nats?.stop();
     rmSync(storeDir, { recursive: true, force: true });

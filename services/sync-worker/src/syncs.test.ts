@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { createdSyncId, type SyncTarget } from '@switchyard/contracts';
 import { createPool, isAppError, migrate, type Pool } from '@switchyard/kit';
@@ -15,7 +15,7 @@ const schema = uniqueName('sync_worker_test');
 let pool: Pool;
 
 describe('sync lifecycle in the sync-worker database', () => {
-  before(async () => {
+  beforeAll(async () => {
     await migrate({
       url: config.DATABASE_URL,
       schema,
@@ -25,7 +25,7 @@ describe('sync lifecycle in the sync-worker database', () => {
     pool = createPool({ url: config.DATABASE_URL, schema, max: 4, applicationName: 'sync-worker-test' });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await pool?.end();
     await dropSchema(config.DATABASE_URL, schema);
   });
