@@ -65,9 +65,11 @@ describe('the seven services', { timeout: 180_000 }, () => {
     const traceId = randomBytes(16).toString('hex');
     const res = await call('/v1/system/status', { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
     assert.equal(res.status, 200);
-    const spans = await otlp.waitFor('gateway and monitor spans of the trace', (all) => {
+    // Spans arrive in export batches: wait for the monitor's span and the span it names as its parent.
+    const spans = await otlp.waitFor('the monitor span of the trace and its parent', (all) => {
       const mine = all.filter((s) => s.traceId === traceId);
-      return mine.some((s) => s.service === 'gateway') && mine.some((s) => s.service === 'monitor');
+      const served = mine.find((s) => s.service === 'monitor' && s.name === 'monitor.instances.list process');
+      return Boolean(served && mine.some((s) => s.spanId === served.parentSpanId));
     });
     const mine = spans.filter((s) => s.traceId === traceId);
     const served = mine.find((s) => s.service === 'monitor' && s.name === 'monitor.instances.list process')!;
