@@ -13,7 +13,7 @@ export default tseslint.config(
   },
   {
     // Scripts and tests talk to a person on a terminal.
-    files: ['scripts/**', 'test/**', 'services/*/src/cli.ts'],
+    files: ['scripts/**', 'test/**', 'services/*/src/cli.ts', 'services/kit/src/local/**', 'services/kit/src/testing/**'],
     rules: { 'no-console': 'off' },
   },
 );

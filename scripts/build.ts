@@ -1,9 +1,9 @@
 /**
  * `npm run build`: compiles every service to `services/<name>/dist` (see
- * scripts/lib/build.ts). `npm start` does this by itself for what is stale;
+ * services/kit/src/local/build.ts). `npm start` does this by itself for what is stale;
  * `--force` rebuilds everything.
  */
-import { buildServices } from './lib/build.ts';
+import { buildServices } from '@switchyard/kit/local';
 
 const began = performance.now();
 const built = await buildServices({ force: process.argv.includes('--force') });

@@ -11,9 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { redactUrl } from '@switchyard/kit';
-import { buildServices, compiledCli } from './lib/build.ts';
-import { ensureInfra, ROOT } from './lib/infra.ts';
-import { startAll, stopAll, type RunningService } from './lib/services.ts';
+import { buildServices, compiledCli, ensureInfra, ROOT, startAll, stopAll, type RunningService } from '@switchyard/kit/local';
 
 const dev = process.argv.includes('--dev');
 

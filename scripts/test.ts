@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureInfra, ROOT } from './lib/infra.ts';
+import { ensureInfra, ROOT } from '@switchyard/kit/local';
 
 const args = process.argv.slice(2);
 const watch = args.includes('--watch');

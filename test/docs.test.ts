@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'vitest';
 import type { z } from 'zod';
-import { ROOT } from '../scripts/lib/infra.ts';
+import { ROOT } from '@switchyard/kit/local';
 import { Config as credentials } from '../services/credentials/src/config.ts';
 import { Config as gateway } from '../services/gateway/src/config.ts';
 import { Config as integrations } from '../services/integrations/src/config.ts';

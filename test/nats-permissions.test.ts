@@ -3,21 +3,17 @@
  * generated from contracts/src/permissions.ts: a real nats-server runs it here.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { credentialRequests, inboxPrefix, SERVICE_NAMES } from '@switchyard/contracts';
-import { startNatsServer } from '../scripts/lib/infra.ts';
-import { freePort } from '../scripts/lib/services.ts';
-import { NATS_CONFIG_PATH, natsConfig, passwordVar } from '../scripts/nats-config.ts';
+import { NATS_CONFIG_PATH, natsConfig, passwordVar } from '@switchyard/kit/local';
+import { startNatsServer, type NatsServer } from '@switchyard/kit/testing';
 
 const users = [...SERVICE_NAMES, 'operator'];
 const passwords = Object.fromEntries(users.map((u) => [passwordVar(u), `pw-${u}`]));
-let nats: Awaited<ReturnType<typeof startNatsServer>>;
-let storeDir: string;
+let nats: NatsServer;
 const open: NatsConnection[] = [];
 
 const as = async (user: string) => {
@@ -28,8 +24,7 @@ const as = async (user: string) => {
 
 describe('NATS subject permissions per service', () => {
   beforeAll(async () => {
-    storeDir = mkdtempSync(join(tmpdir(), 'nats-perm-'));
-    nats = await startNatsServer({ port: await freePort(), storeDir, configFile: NATS_CONFIG_PATH, env: passwords });
+    nats = await startNatsServer({ configFile: NATS_CONFIG_PATH, env: passwords });
     // A stand-in credentials service answering reveal requests.
     const credentials = await as('credentials');
     credentials.subscribe(credentialRequests.reveal.subject, {
@@ -43,8 +38,7 @@ describe('NATS subject permissions per service', () => {
 
   afterAll(async () => {
     await Promise.allSettled(open.map((nc) => nc.close()));
-    await nats?.stop();
-    rmSync(storeDir, { recursive: true, force: true });
+    await nats?.dispose();
   });
 
   test('the committed deploy/nats/nats-server.conf is the one generated from the contracts', () => {

@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { credentialFromUrl } from '@switchyard/connectors/testing';
 import pg from 'pg';
-import { DEFAULTS, ROOT } from '../../scripts/lib/infra.ts';
+import { DEFAULTS, ROOT } from '@switchyard/kit/local';
 
 const TABLES = Number(process.env.BENCH_TABLES ?? 5_000);
 const RUNS = 3;

@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { ROOT } from '../../scripts/lib/infra.ts';
-import { freePort } from '../../scripts/lib/services.ts';
-import { startSystem } from '../../scripts/lib/system.ts';
+import { ROOT } from '@switchyard/kit/local';
+import { freePort } from '@switchyard/kit/testing';
+import { startSystem } from '@switchyard/kit/testing/system';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);

@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureInfra } from '../../scripts/lib/infra.ts';
+import { ensureInfra } from '@switchyard/kit/local';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);

@@ -8,8 +8,8 @@ import { connect } from '@nats-io/transport-node';
 import { discover, testConnection } from '@switchyard/connectors';
 import { credentialFromUrl } from '@switchyard/connectors/testing';
 import pg from 'pg';
-import { DEFAULTS } from '../../scripts/lib/infra.ts';
-import { startSystem } from '../../scripts/lib/system.ts';
+import { DEFAULTS } from '@switchyard/kit/local';
+import { startSystem } from '@switchyard/kit/testing/system';
 
 const N = Number(process.env.BENCH_INTEGRATIONS ?? 50);
 

@@ -14,9 +14,9 @@ import { credentialRequests, inboxPrefix } from '@switchyard/contracts';
 import { eventually } from '@switchyard/kit/testing';
 import { credentialFromUrl } from '@switchyard/connectors/testing';
 import pg from 'pg';
-import { startCustomerPostgres, type CustomerPostgres } from '../../scripts/lib/customer-postgres.ts';
-import { DEFAULTS, ROOT } from '../../scripts/lib/infra.ts';
-import { startSystem, type IsolatedSystem } from '../../scripts/lib/system.ts';
+import { startCustomerPostgres, type CustomerPostgres } from '@switchyard/kit/testing';
+import { DEFAULTS, ROOT } from '@switchyard/kit/local';
+import { startSystem, type IsolatedSystem } from '@switchyard/kit/testing/system';
 import { SlowProxy } from './slow-proxy.ts';
 
 // A password no log line, response or event may ever contain.
@@ -381,7 +381,7 @@ describe('PostgreSQL integrations end to end', { timeout: 600_000 }, () => {
     const db = await customerDatabase(2);
     const created = await api('POST', '/v1/integrations', { integration_type: 'POSTGRESQL', credential: credentialFor(db) });
     assert.equal(created.status, 201);
-    await sys.restartNats();
+    await sys.nats.restart();
     await waitSync(created.body.sync.id, 'sync completed after the NATS restart', (s) => s.status === 'COMPLETED', 90_000);
   });
 

@@ -9,8 +9,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { SERVICE_NAMES, SystemStatus } from '@switchyard/contracts';
 import { eventually } from '@switchyard/kit/testing';
-import { stopAll } from '../../scripts/lib/services.ts';
-import { startSystem, type IsolatedSystem } from '../../scripts/lib/system.ts';
+import { stopAll } from '@switchyard/kit/local';
+import { startSystem, type IsolatedSystem } from '@switchyard/kit/testing/system';
 import { OtlpReceiver } from './otlp-receiver.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 5_000;
@@ -84,7 +84,7 @@ describe('the seven services', { timeout: 180_000 }, () => {
     assert.equal(res.status, 201);
     const { id } = (await res.json()) as { id: string };
 
-    await sys.restartNats();
+    await sys.nats.restart();
     const nc = await connect({ servers: sys.nats.url });
     try {
       const jsm = await jetstreamManager(nc);

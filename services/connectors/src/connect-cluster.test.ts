@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { PostgresCredential } from '@switchyard/contracts';
-import { startCustomerPostgres, type CustomerPostgres } from '../../../scripts/lib/customer-postgres.ts';
+import { startCustomerPostgres, type CustomerPostgres } from '@switchyard/kit/testing';
 import { testConnection } from './connect.ts';
 import { discover } from './discover.ts';
 import { ConnectionFailure } from './errors.ts';

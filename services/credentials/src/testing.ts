@@ -3,14 +3,9 @@
  * service's queue group meets no other) and replicas built the way
  * serviceMain builds them, on a schema of the test's choosing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, Runtime, type Logger } from '@switchyard/kit';
-import { dropSchema, testConfig, testLogger, uniqueName } from '@switchyard/kit/testing';
-import { startNatsServer } from '../../../scripts/lib/infra.ts';
-import { freePort } from '../../../scripts/lib/services.ts';
+import { dropSchema, startNatsServer, testConfig, testLogger, uniqueName, type NatsServer } from '@switchyard/kit/testing';
 import { buildApp, type CredentialsApp } from './app.ts';
 import { Config } from './config.ts';
 
@@ -28,14 +23,12 @@ export class Harness {
 
   private constructor(
     readonly natsUrl: string,
-    private readonly nats: { stop(): Promise<void> },
-    private readonly storeDir: string,
+    private readonly nats: NatsServer,
   ) {}
 
   static async start(): Promise<Harness> {
-    const storeDir = mkdtempSync(join(tmpdir(), 'credentials-test-nats-'));
-    const nats = await startNatsServer({ port: await freePort(), storeDir });
-    return new Harness(nats.url, nats, storeDir);
+    const nats = await startNatsServer();
+    return new Harness(nats.url, nats);
   }
 
   schema(): string {
@@ -87,8 +80,7 @@ export class Harness {
 
   async stop(): Promise<void> {
     await this.stopReplicas();
-    await this.nats.stop();
-    rmSync(this.storeDir, { recursive: true, force: true });
+    await this.nats.dispose();
     const databaseUrl = testConfig().DATABASE_URL;
     for (const s of this.schemas) await dropSchema(databaseUrl, s);
   }

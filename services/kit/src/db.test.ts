@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPool, migrate, withTransaction, type Pool } from './db.ts';
-import { dropSchema, testConfig, testLogger, uniqueName } from './testing.ts';
+import { dropSchema, testConfig, testLogger, uniqueName } from './testing/index.ts';
 
 const config = testConfig();
 const log = testLogger('db-test');

@@ -7,7 +7,7 @@ import { DeadLetter, deadLetterSubject, streams, type ConsumerDef } from '@switc
 import { AppError } from './errors.ts';
 import { JobRunner, type JobContext, type JobFailure, type JobRunnerOptions } from './jobs.ts';
 import { connectNats, provision, type NatsConnection } from './nats.ts';
-import { eventually, testConfig, testLogger, testStream } from './testing.ts';
+import { eventually, testConfig, testLogger, testStream } from './testing/index.ts';
 
 const config = testConfig();
 const log = testLogger('jobs-test');

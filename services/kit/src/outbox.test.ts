@@ -11,7 +11,7 @@ import { ApiKeyCreated, eventSchema, streams, type CloudEvent } from '@switchyar
 import { createPool, migrate, withTransaction, type Pool } from './db.ts';
 import { connectNats, provision, type NatsConnection } from './nats.ts';
 import { OutboxRelay, writeEvent } from './outbox.ts';
-import { dropSchema, eventually, testConfig, testLogger, uniqueName } from './testing.ts';
+import { dropSchema, eventually, testConfig, testLogger, uniqueName } from './testing/index.ts';
 
 // Spans must exist for trace context to be written with a row, as they do in a service.
 const provider = new NodeTracerProvider();

@@ -5,7 +5,7 @@ import { AnyReply, type RequestRoute } from '@switchyard/contracts';
 import { AppError } from './errors.ts';
 import { connectNats, type NatsConnection } from './nats.ts';
 import { RpcClient, serveRequests, type RequestServer } from './rpc.ts';
-import { testConfig, testLogger, uniqueName } from './testing.ts';
+import { testConfig, testLogger, uniqueName } from './testing/index.ts';
 
 const config = testConfig();
 const log = testLogger('rpc-test');

@@ -6,7 +6,7 @@ import { Heartbeat, ServiceStatus, signals, statusRequests, type RequestRoute } 
 import { connectNats, type NatsConnection } from './nats.ts';
 import { RpcClient } from './rpc.ts';
 import { Runtime } from './runtime.ts';
-import { dropSchema, eventually, testConfig, testLogger, uniqueName } from './testing.ts';
+import { dropSchema, eventually, freePort, testConfig, testLogger, uniqueName } from './testing/index.ts';
 
 const config = testConfig();
 const log = testLogger('orchestrator');
@@ -149,14 +149,6 @@ describe('Runtime', () => {
 });
 
 /** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 describe('Runtime.create failing', () => {
   test('rejects with the cause and closes what it had opened', async () => {
     const port = await freePort();

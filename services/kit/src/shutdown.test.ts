@@ -1,7 +1,7 @@
 import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { PHASES, Shutdown } from './shutdown.ts';
-import { testLogger } from './testing.ts';
+import { testLogger } from './testing/index.ts';
 
 const log = testLogger('shutdown-test');
 

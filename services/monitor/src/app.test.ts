@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { monitorRequests, signals, type Heartbeat } from '@switchyard/contracts';
 import { Runtime } from '@switchyard/kit';
-import { dropSchema, eventually, testConfig, testLogger, uniqueName } from '@switchyard/kit/testing';
-import { startNatsServer } from '../../../scripts/lib/infra.ts';
-import { freePort } from '../../../scripts/lib/services.ts';
+import { dropSchema, eventually, startNatsServer, testConfig, testLogger, uniqueName, type NatsServer } from '@switchyard/kit/testing';
 import { buildApp } from './app.ts';
 import { Config } from './config.ts';
 
 // A private nats-server: the monitor's queue group must not meet one from `npm start`.
-let nats: Awaited<ReturnType<typeof startNatsServer>>;
-let storeDir: string;
+let nats: NatsServer;
 let monitor: Runtime;
 const schemas: string[] = [];
 
@@ -40,15 +34,13 @@ const list = (includeStale = false) => monitor.rpc.request(monitorRequests.listI
 
 describe('monitor: the live list of service instances', () => {
   beforeAll(async () => {
-    storeDir = mkdtempSync(join(tmpdir(), 'monitor-test-nats-'));
-    nats = await startNatsServer({ port: await freePort(), storeDir });
+    nats = await startNatsServer();
     monitor = await runtime('monitor');
   });
 
   afterAll(async () => {
     await monitor?.stop('done');
-    await nats?.stop();
-    rmSync(storeDir, { recursive: true, force: true });
+    await nats?.dispose();
     for (const s of schemas) await dropSchema(monitor.config.DATABASE_URL, s);
   });
 

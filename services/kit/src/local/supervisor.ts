@@ -1,10 +1,9 @@
 /**
- * Starts the seven services as separate processes, prefixes their logs,
- * waits for every /readyz and stops them in order. Used by `npm start`, the
- * end-to-end test and the benchmarks.
+ * The local process supervisor: starts the seven services as separate
+ * processes, prefixes their logs, waits for every /readyz and stops them in
+ * order. Used by `npm start`, the end-to-end tests and the benchmarks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { HEALTH_PORTS, SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
@@ -23,7 +22,7 @@ export interface RunningService {
 
 /**
  * How a service process runs: `compiled` (the default: dist/main.js, built by
- * scripts/lib/build.ts, with source maps), `tsx` (TypeScript compiled in the
+ * services/kit/src/local/build.ts, with source maps), `tsx` (TypeScript compiled in the
  * process, as before there was a build) or `watch` (tsx, restarted on change:
  * `npm run dev`).
  */
@@ -129,16 +128,4 @@ export async function stopAll(list: RunningService[], graceMs = 15_000): Promise
   const codes = await Promise.all(list.map((s) => s.exited));
   clearTimeout(timer);
   return codes;
-}
-
-/** A free TCP port on 127.0.0.1 (for tests that run beside `npm start`). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }

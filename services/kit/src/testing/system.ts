@@ -5,22 +5,31 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
-import { DEFAULTS, dropDatabase, ensureDatabase, ROOT, startNatsServer } from './infra.ts';
-import { NATS_CONFIG_PATH, passwordVar } from '../nats-config.ts';
-import { buildServices, compiledCli } from './build.ts';
-import { freePort, startAll, startService, stopAll, waitReady, type RunningService, type StartOptions } from './services.ts';
+import {
+  buildServices,
+  compiledCli,
+  DEFAULTS,
+  dropDatabase,
+  ensureDatabase,
+  NATS_CONFIG_PATH,
+  passwordVar,
+  ROOT,
+  startAll,
+  startService,
+  stopAll,
+  waitReady,
+  type RunningService,
+  type StartOptions,
+} from '../local/index.ts';
+import { startNatsServer, type NatsServer } from './nats-server.ts';
+import { freePort } from './ports.ts';
 
 export interface IsolatedSystem {
   api: string;
   adminKey: string;
   databaseUrl: string;
-  nats: Awaited<ReturnType<typeof startNatsServer>>;
-  natsPort: number;
-  storeDir: string;
+  nats: NatsServer;
   services: RunningService[];
   env: Record<string, string>;
   /** Starts the seven services (done by startSystem unless `services: false`). */
@@ -29,8 +38,6 @@ export interface IsolatedSystem {
   killAndRestart(name: ServiceName): Promise<void>;
   /** Environment for one service (its NATS user when permissions are on). */
   envFor(name: ServiceName | 'operator'): Record<string, string>;
-  /** Stops NATS (e.g. to test an outage); `restartNats` brings the same server back. */
-  restartNats(): Promise<void>;
   stop(): Promise<(number | string)[]>;
 }
 
@@ -50,8 +57,6 @@ export async function startSystem(
   db.pathname = `/switchyard_${opts.name ?? 'e2e'}_${randomBytes(4).toString('hex')}`;
   const databaseUrl = db.toString();
   await ensureDatabase(databaseUrl);
-  const storeDir = mkdtempSync(join(tmpdir(), 'switchyard-nats-'));
-  const natsPort = await freePort();
   const gatewayPort = await freePort();
   const ports = await Promise.all(SERVICE_NAMES.map(() => freePort()));
   const healthPorts = Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, ports[i]])) as Record<ServiceName, number>;
@@ -66,9 +71,7 @@ export async function startSystem(
     api: `http://127.0.0.1:${gatewayPort}`,
     adminKey: '',
     databaseUrl,
-    nats: await startNatsServer({ port: natsPort, storeDir, ...natsOpts }),
-    natsPort,
-    storeDir,
+    nats: await startNatsServer(natsOpts),
     services: [],
     env: {},
     envFor: (name) => ({ ...sys.env, ...natsUser(name) }),
@@ -84,16 +87,11 @@ export async function startSystem(
       await waitReady(fresh, 90_000);
       sys.services = sys.services.map((s) => (s === old ? fresh : s));
     },
-    async restartNats() {
-      await sys.nats.stop();
-      sys.nats = await startNatsServer({ port: natsPort, storeDir, ...natsOpts });
-    },
     async stop() {
       const codes = await stopAll(sys.services, 10_000);
       sys.services = [];
-      await sys.nats.stop();
+      await sys.nats.dispose();
       await dropDatabase(databaseUrl).catch(() => {});
-      rmSync(storeDir, { recursive: true, force: true });
       return codes;
     },
   };

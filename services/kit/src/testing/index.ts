@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import type PgModule from 'pg';
 import type { z } from 'zod';
 import type { ConsumerDef, StreamDef } from '@switchyard/contracts';
-import { requireCjs } from './cjs.ts';
-import { baseConfig, loadConfig, type BaseConfig } from './config.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { requireCjs } from '../cjs.ts';
+import { baseConfig, loadConfig, type BaseConfig } from '../config.ts';
+import { createLogger, type Logger } from '../logger.ts';
 
 export const uniqueName = (prefix: string) => `${prefix}_${randomBytes(4).toString('hex')}`;
 
@@ -94,3 +94,7 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, opts.every ?? 100));
   }
 }
+
+export { freePort } from './ports.ts';
+export { startNatsServer, type NatsServer } from './nats-server.ts';
+export { startCustomerPostgres, type CustomerPostgres } from './customer-postgres.ts';

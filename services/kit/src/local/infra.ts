@@ -10,10 +10,11 @@ import { existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOCAL_INFRA } from '@switchyard/kit';
+import { LOCAL_INFRA } from '../config.ts';
 import pg from 'pg';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository root (this file is services/kit/src/local/infra.ts). */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 export const DATA = join(ROOT, '.data');
 
 /** The local servers used when DATABASE_URL, REDIS_URL or NATS_URL is not set (the services' own defaults). */
@@ -38,7 +39,7 @@ export function portOpen(host: string, port: number, timeoutMs = 500): Promise<b
   });
 }
 
-async function waitPort(host: string, port: number, what: string, timeoutMs = 30_000) {
+export async function waitPort(host: string, port: number, what: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await portOpen(host, port)) return;
@@ -172,24 +173,4 @@ export async function ensureInfra(log: (m: string) => void = console.log): Promi
   await ensureNats(env.NATS_URL, log);
   await ensureDatabase(env.DATABASE_URL);
   return env;
-}
-
-/**
- * A private nats-server (its own port and store) for tests that stop and
- * restart NATS or need a server configuration of their own.
- */
-export async function startNatsServer(opts: { port: number; storeDir: string; configFile?: string; env?: Record<string, string> }) {
-  const bin = natsServerBinary();
-  const args = ['-a', '127.0.0.1', '-p', String(opts.port), '-js', '-sd', opts.storeDir];
-  if (opts.configFile) args.unshift('-c', opts.configFile);
-  const child = spawn(bin, args, { stdio: 'ignore', env: { ...process.env, ...opts.env } });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitPort('127.0.0.1', opts.port, 'nats-server', 10_000);
-  return {
-    url: `nats://127.0.0.1:${opts.port}`,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
