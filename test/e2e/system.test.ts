@@ -11,7 +11,7 @@ import { SERVICE_NAMES, SystemStatus } from '@switchyard/contracts';
 import { eventually } from '@switchyard/kit/testing';
 import { stopAll } from '@switchyard/kit/local';
 import { startSystem, type IsolatedSystem } from '@switchyard/kit/testing/system';
-import { OtlpReceiver } from './otlp-receiver.ts';
+import { OtlpReceiver } from '@switchyard/kit/testing';
 
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 const otlp = new OtlpReceiver();

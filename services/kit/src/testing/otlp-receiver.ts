@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface ReceivedSpan {
   service: string;
+  /** Every resource attribute of the span's resource, as strings. */
+  resource: Record<string, string>;
   traceId: string;
   spanId: string;
   parentSpanId: string;
@@ -17,11 +19,13 @@ const hex = (id: unknown): string => {
 };
 
 /**
- * An in-process OTLP/HTTP (JSON) trace receiver: services export to it and a
- * test waits until the spans it expects have arrived.
+ * An in-process OTLP/HTTP trace receiver: services export to it and a test
+ * waits until the spans it expects have arrived. It decodes OTLP/JSON; any
+ * request (JSON or protobuf) is recorded with its path and content type.
  */
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
+  readonly requests: { path: string; contentType: string; bytes: number }[] = [];
   private server?: Server;
   private waiters: (() => void)[] = [];
 
@@ -30,6 +34,7 @@ export class OtlpReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        this.requests.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', bytes: Buffer.concat(chunks).length });
         try {
           this.ingest(JSON.parse(Buffer.concat(chunks).toString('utf8')));
         } catch {
@@ -47,11 +52,13 @@ export class OtlpReceiver {
       resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
       scopeSpans?: { spans?: Record<string, unknown>[] }[];
     }[]) {
-      const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
+      const resource = Object.fromEntries((rs.resource?.attributes ?? []).map((a) => [a.key, String(a.value.stringValue ?? '')]));
+      const service = resource['service.name'] ?? '';
       for (const ss of rs.scopeSpans ?? [])
         for (const s of ss.spans ?? [])
           this.spans.push({
             service,
+            resource,
             traceId: hex(s.traceId),
             spanId: hex(s.spanId),
             parentSpanId: hex(s.parentSpanId),
