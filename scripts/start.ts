@@ -8,12 +8,14 @@
  * `npm run dev` (--dev) runs the services from TypeScript under `tsx watch`
  * instead: each restarts when its code changes.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { redactUrl } from '@switchyard/kit';
 import { buildServices, compiledCli, ensureInfra, ROOT, startAll, stopAll, type RunningService } from '@switchyard/kit/local';
 
 const dev = process.argv.includes('--dev');
+const run = promisify(execFile);
 
 const began = performance.now();
 const say = (m: string) => console.log(`switchyard | ${m}`);
@@ -28,15 +30,17 @@ async function main() {
     if (built.length) say(`compiled ${built.join(', ')}`);
   }
 
-  // The key is made before the services start (this also migrates the gateway's schema).
+  // The key is made while the services start: the CLI and the gateway migrate the gateway's schema under one advisory lock.
   const cliCommand = dev ? ['--import', 'tsx', join(ROOT, 'services/gateway/src/cli.ts')] : ['--enable-source-maps', compiledCli()];
-  const cli = spawnSync(process.execPath, [...cliCommand, 'create-key', '--name', 'local admin (npm start)', '--replace'], {
+  const adminKey = run(process.execPath, [...cliCommand, 'create-key', '--name', 'local admin (npm start)', '--replace'], {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    encoding: 'utf8',
-  });
-  if (cli.status !== 0) throw new Error(`could not create the admin key: ${cli.stderr.trim()}`);
-  const adminKey = cli.stdout.trim();
+  }).then(
+    ({ stdout }) => stdout.trim(),
+    (err: { stderr?: string; message: string }) => {
+      throw new Error(`could not create the admin key: ${err.stderr?.trim() || err.message}`);
+    },
+  );
 
   let running: RunningService[] = [];
   let stopping = false;
@@ -52,6 +56,10 @@ async function main() {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   running = await startAll({ env, runtime: dev ? 'watch' : 'compiled' });
+  const key = await adminKey.catch(async (err: Error) => {
+    await stopAll(running);
+    throw err;
+  });
   running.forEach((s) =>
     void s.exited.then((code) => {
       if (!stopping) say(`${s.name} exited unexpectedly (${code}); the rest keep running`);
@@ -65,9 +73,9 @@ async function main() {
 
     API        ${url}
     API docs   ${url}/docs
-    Admin key  ${adminKey}
+    Admin key  ${key}
 
-  Try:  curl -H "Authorization: Bearer ${adminKey}" ${url}/v1/system/status
+  Try:  curl -H "Authorization: Bearer ${key}" ${url}/v1/system/status
   Ctrl-C stops everything.
 `);
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'vitest';
 import type { z } from 'zod';
-import { ROOT } from '@switchyard/kit/local';
+import { ROOT, SERVICE_NODE_FLAGS } from '@switchyard/kit/local';
 import { Config as credentials } from '../services/credentials/src/config.ts';
 import { Config as gateway } from '../services/gateway/src/config.ts';
 import { Config as integrations } from '../services/integrations/src/config.ts';
@@ -28,4 +28,10 @@ test('the Dockerfile installs every workspace of package.json (npm ci fails on a
   const workspaces = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces;
   const dockerfile = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');
   for (const w of workspaces) assert.ok(dockerfile.includes(`COPY ${w}/package.json ${w}/`), `deploy/Dockerfile copies ${w}/package.json`);
+});
+
+test("the image runs each service with the supervisor's Node flags", () => {
+  const dockerfile = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');
+  const cmd = dockerfile.split('\n').find((l) => l.startsWith('CMD '));
+  assert.ok(cmd?.includes(`exec node ${SERVICE_NODE_FLAGS.join(' ')} `), cmd);
 });

@@ -20,6 +20,7 @@ import {
   stopAll,
   waitReady,
   type RunningService,
+  type ServiceRuntime,
   type StartOptions,
 } from '../local/index.ts';
 import { startNatsServer, type NatsServer } from './nats-server.ts';
@@ -49,9 +50,11 @@ export async function startSystem(
     name?: string;
     /** Run NATS with deploy/nats/nats-server.conf: one user per service, subject permissions. */
     natsPermissions?: boolean;
+    /** How the services run (default: compiled, as `npm start` runs them). */
+    runtime?: ServiceRuntime;
   } = {},
 ): Promise<IsolatedSystem> {
-  // The services run compiled, as `npm start` runs them: build what is stale first.
+  // The services (and the admin CLI) run compiled, as `npm start` runs them: build what is stale first.
   await buildServices();
   const db = new URL(process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL);
   db.pathname = `/switchyard_${opts.name ?? 'e2e'}_${randomBytes(4).toString('hex')}`;
@@ -76,14 +79,14 @@ export async function startSystem(
     env: {},
     envFor: (name) => ({ ...sys.env, ...natsUser(name) }),
     async startServices() {
-      sys.services = await startAll({ env: sys.env, envFor: natsUser, healthPorts, print: opts.print ?? null, readyTimeoutMs: 90_000 });
+      sys.services = await startAll({ env: sys.env, envFor: natsUser, healthPorts, runtime: opts.runtime, print: opts.print ?? null, readyTimeoutMs: 90_000 });
       return sys.services;
     },
     async killAndRestart(name) {
       const old = sys.services.find((s) => s.name === name)!;
       old.child.kill('SIGKILL');
       await old.exited;
-      const fresh = startService(name, { env: sys.env, envFor: natsUser, healthPorts, print: opts.print ?? null });
+      const fresh = startService(name, { env: sys.env, envFor: natsUser, healthPorts, runtime: opts.runtime, print: opts.print ?? null });
       await waitReady(fresh, 90_000);
       sys.services = sys.services.map((s) => (s === old ? fresh : s));
     },
