@@ -1,39 +1,40 @@
 import { z } from 'zod';
+import { text } from './text.ts';
 
 /** The structure of a PostgreSQL database as discovered through pg_catalog. Identifiers are kept exactly. */
 export const CatalogColumn = z.object({
-  name: z.string(),
+  name: text(),
   position: z.number().int(),
-  type: z.string().describe('format_type(), e.g. "character varying(20)", "integer[]", "public.mood"'),
+  type: text().describe('format_type(), e.g. "character varying(20)", "integer[]", "public.mood"'),
   nullable: z.boolean(),
-  default: z.string().nullable(),
+  default: text().nullable(),
   identity: z.enum(['always', 'by_default']).nullable(),
   // 'virtual' is PostgreSQL 18's generated column computed on read (attgenerated 'v').
   generated: z.enum(['stored', 'virtual']).nullable().describe('Generation expression kind; the expression is in `default`'),
-  comment: z.string().nullable(),
+  comment: text().nullable(),
 });
 export type CatalogColumn = z.infer<typeof CatalogColumn>;
 
-export const CatalogKey = z.object({ name: z.string(), columns: z.array(z.string()) });
+export const CatalogKey = z.object({ name: text(), columns: z.array(text()) });
 export type CatalogKey = z.infer<typeof CatalogKey>;
 
 export const CatalogForeignKey = z.object({
-  name: z.string(),
-  columns: z.array(z.string()),
-  references: z.object({ schema: z.string(), table: z.string(), columns: z.array(z.string()) }),
-  on_update: z.string(),
-  on_delete: z.string(),
+  name: text(),
+  columns: z.array(text()),
+  references: z.object({ schema: text(), table: text(), columns: z.array(text()) }),
+  on_update: text(),
+  on_delete: text(),
 });
 export type CatalogForeignKey = z.infer<typeof CatalogForeignKey>;
 
 export const CatalogIndex = z.object({
-  name: z.string(),
+  name: text(),
   unique: z.boolean(),
   primary: z.boolean(),
-  method: z.string(),
-  columns: z.array(z.string()).describe('Column names; expressions as written'),
-  predicate: z.string().nullable(),
-  definition: z.string(),
+  method: text(),
+  columns: z.array(text()).describe('Column names; expressions as written'),
+  predicate: text().nullable(),
+  definition: text(),
 });
 export type CatalogIndex = z.infer<typeof CatalogIndex>;
 
@@ -41,40 +42,40 @@ export const RelationKind = z.enum(['table', 'view', 'materialized_view', 'parti
 export type RelationKind = z.infer<typeof RelationKind>;
 
 export const CatalogRelation = z.object({
-  schema: z.string(),
-  name: z.string(),
+  schema: text(),
+  name: text(),
   kind: RelationKind,
   /** For a partition: its parent and bound. */
-  partition_of: z.object({ schema: z.string(), name: z.string(), bound: z.string() }).nullable(),
+  partition_of: z.object({ schema: text(), name: text(), bound: text() }).nullable(),
   /** For a partitioned table: its partition key. */
-  partition_key: z.string().nullable(),
+  partition_key: text().nullable(),
   estimated_rows: z.number().nullable().describe('pg_class.reltuples; null when never analysed'),
-  comment: z.string().nullable(),
+  comment: text().nullable(),
   columns: z.array(CatalogColumn),
   primary_key: CatalogKey.nullable(),
   unique_constraints: z.array(CatalogKey),
   foreign_keys: z.array(CatalogForeignKey),
   indexes: z.array(CatalogIndex),
-  check_constraints: z.array(z.object({ name: z.string(), expression: z.string() })),
-  view_definition: z.string().nullable(),
+  check_constraints: z.array(z.object({ name: text(), expression: text() })),
+  view_definition: text().nullable(),
 });
 export type CatalogRelation = z.infer<typeof CatalogRelation>;
 
-export const CatalogEnum = z.object({ schema: z.string(), name: z.string(), values: z.array(z.string()) });
+export const CatalogEnum = z.object({ schema: text(), name: text(), values: z.array(text()) });
 export type CatalogEnum = z.infer<typeof CatalogEnum>;
 
 export const Relationship = z.object({
-  name: z.string(),
-  from: z.object({ schema: z.string(), table: z.string(), columns: z.array(z.string()) }),
-  to: z.object({ schema: z.string(), table: z.string(), columns: z.array(z.string()) }),
+  name: text(),
+  from: z.object({ schema: text(), table: text(), columns: z.array(text()) }),
+  to: z.object({ schema: text(), table: text(), columns: z.array(text()) }),
 });
 export type Relationship = z.infer<typeof Relationship>;
 
 export const Catalog = z.object({
-  server_version: z.string(),
-  database: z.string(),
+  server_version: text(),
+  database: text(),
   discovered_at: z.iso.datetime(),
-  schemas: z.array(z.object({ name: z.string(), comment: z.string().nullable() })),
+  schemas: z.array(z.object({ name: text(), comment: text().nullable() })),
   relations: z.array(CatalogRelation),
   enums: z.array(CatalogEnum),
   relationships: z.array(Relationship),
@@ -85,9 +86,9 @@ export const ChangeKind = z.enum(['added', 'removed', 'altered']);
 export const SchemaChange = z.object({
   kind: ChangeKind,
   object: z.enum(['schema', 'relation', 'column', 'primary_key', 'unique_constraint', 'foreign_key', 'index', 'check_constraint', 'enum']),
-  schema: z.string(),
-  relation: z.string().nullable(),
-  name: z.string(),
+  schema: text(),
+  relation: text().nullable(),
+  name: text(),
   /** For altered objects: what it was and what it is (e.g. a column's type). */
   before: z.unknown().optional(),
   after: z.unknown().optional(),

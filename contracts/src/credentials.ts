@@ -1,15 +1,16 @@
 import { z } from 'zod';
+import { text } from './text.ts';
 import { defineRequest } from './requests.ts';
 
 /** A secret as the credentials service stores it: any JSON object, encrypted at rest. */
-export const Secret = z.record(z.string(), z.unknown());
+export const Secret = z.record(text(), z.unknown());
 export type Secret = z.infer<typeof Secret>;
 
-const Owner = { tenant_id: z.string().min(1), integration_id: z.uuid() };
+const Owner = { tenant_id: text().min(1), integration_id: z.uuid() };
 
 export const StoreCredentialRequest = z.object({ ...Owner, secret: Secret });
 export type StoreCredentialRequest = z.infer<typeof StoreCredentialRequest>;
-export const StoredCredential = z.object({ integration_id: z.uuid(), master_key_id: z.string(), version: z.number().int() });
+export const StoredCredential = z.object({ integration_id: z.uuid(), master_key_id: text(), version: z.number().int() });
 export type StoredCredential = z.infer<typeof StoredCredential>;
 
 export const CredentialRef = z.object(Owner);
@@ -22,8 +23,8 @@ export type DeletedCredential = z.infer<typeof DeletedCredential>;
 
 export const RotateMasterKeyRequest = z.object({}).strict();
 export const MasterKeyRotation = z.object({
-  active_key_id: z.string(),
-  previous_key_ids: z.array(z.string()),
+  active_key_id: text(),
+  previous_key_ids: z.array(text()),
   /** Records still wrapped by an older key when the answer was sent (re-wrapping goes on in the background). */
   pending_rewrap: z.number().int(),
 });
@@ -31,8 +32,8 @@ export type MasterKeyRotation = z.infer<typeof MasterKeyRotation>;
 
 export const KeyRingStatusRequest = z.object({}).strict();
 export const KeyRingStatus = z.object({
-  active_key_id: z.string(),
-  keys: z.array(z.object({ id: z.string(), created_at: z.iso.datetime(), records: z.number().int(), retired: z.boolean() })),
+  active_key_id: text(),
+  keys: z.array(z.object({ id: text(), created_at: z.iso.datetime(), records: z.number().int(), retired: z.boolean() })),
 });
 export type KeyRingStatus = z.infer<typeof KeyRingStatus>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text.ts';
 
 /**
  * Every failure that crosses a service boundary carries one of these codes.
@@ -21,15 +22,15 @@ export const ErrorCode = z.enum([
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 export const FieldError = z.object({
-  field: z.string().describe('JSON pointer-ish path of the offending field, e.g. "credential.port"'),
-  message: z.string(),
+  field: text().describe('JSON pointer-ish path of the offending field, e.g. "credential.port"'),
+  message: text(),
 });
 export type FieldError = z.infer<typeof FieldError>;
 
 export const ErrorBody = z.object({
   code: ErrorCode,
-  message: z.string(),
-  details: z.record(z.string(), z.unknown()).optional(),
+  message: text(),
+  details: z.record(text(), z.unknown()).optional(),
   errors: z.array(FieldError).optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;

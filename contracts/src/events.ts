@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text.ts';
 import { Role } from './api/api-keys.ts';
 import { Integration, Sync, SyncTrigger } from './api/integrations.ts';
 import { SchemaChange } from './catalog.ts';
@@ -10,22 +11,22 @@ import { SchemaChange } from './catalog.ts';
 export const cloudEvent = <T extends z.ZodType>(type: string, data: T) =>
   z.object({
     specversion: z.literal('1.0'),
-    id: z.string().min(1),
-    source: z.string().min(1),
+    id: text().min(1),
+    source: text().min(1),
     type: z.literal(type),
     time: z.iso.datetime(),
-    subject: z.string().optional(),
+    subject: text().optional(),
     datacontenttype: z.literal('application/json'),
-    tenantid: z.string(),
+    tenantid: text(),
     data,
   });
 
-export const ApiKeyCreated = z.object({ key_id: z.uuid(), tenant_id: z.string(), role: Role, name: z.string() });
+export const ApiKeyCreated = z.object({ key_id: z.uuid(), tenant_id: text(), role: Role, name: text() });
 export type ApiKeyCreated = z.infer<typeof ApiKeyCreated>;
-export const ApiKeyRevoked = z.object({ key_id: z.uuid(), tenant_id: z.string() });
+export const ApiKeyRevoked = z.object({ key_id: z.uuid(), tenant_id: text() });
 export type ApiKeyRevoked = z.infer<typeof ApiKeyRevoked>;
 
-const IntegrationRef = z.object({ integration_id: z.uuid(), tenant_id: z.string() });
+const IntegrationRef = z.object({ integration_id: z.uuid(), tenant_id: text() });
 export const IntegrationEvent = z.object({ integration: Integration });
 export type IntegrationEvent = z.infer<typeof IntegrationEvent>;
 export const IntegrationDeleted = IntegrationRef;

@@ -1,3 +1,4 @@
+export * from './text.ts';
 export * from './errors.ts';
 export * from './services.ts';
 export * from './requests.ts';
@@ -5,6 +6,7 @@ export * from './events.ts';
 export * from './jobs.ts';
 export * from './streams.ts';
 export * from './api/api-keys.ts';
+export * from './api/headers.ts';
 export * from './api/pagination.ts';
 export * from './api/system.ts';
 export * from './api/integrations.ts';

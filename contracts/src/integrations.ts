@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text.ts';
 import {
   ConnectionTest,
   CreatedIntegration,
@@ -17,7 +18,7 @@ import { CursorQuery, pageOf } from './api/pagination.ts';
 import { Catalog, CatalogRelation, SchemaChange } from './catalog.ts';
 import { defineRequest } from './requests.ts';
 
-const tenant = { tenant_id: z.string().min(1) };
+const tenant = { tenant_id: text().min(1) };
 const one = z.object({ ...tenant, id: z.uuid() });
 const page = CursorQuery.shape;
 
@@ -33,7 +34,7 @@ export const integrationRequests = {
   update: defineRequest(
     'integrations',
     'update',
-    one.extend({ name: z.string().trim().min(1).max(200).optional(), config: IntegrationConfig.optional() }),
+    one.extend({ name: text().trim().min(1).max(200).optional(), config: IntegrationConfig.optional() }),
     Integration,
   ),
   delete: defineRequest('integrations', 'delete', one, Deleted),
@@ -52,8 +53,8 @@ export const integrationRequests = {
 } as const;
 
 export const SchemaQuery = z.object({
-  schema: z.string().min(1).max(128).optional(),
-  table: z.string().min(1).max(128).optional(),
+  schema: text().min(1).max(128).optional(),
+  table: text().min(1).max(128).optional(),
 });
 export type SchemaQuery = z.infer<typeof SchemaQuery>;
 
@@ -92,7 +93,7 @@ export const syncRequests = {
   cancelActive: defineRequest(
     'sync-worker',
     'syncs.cancel_active',
-    z.object({ ...tenant, integration_id: z.uuid(), reason: z.string().max(200) }),
+    z.object({ ...tenant, integration_id: z.uuid(), reason: text().max(200) }),
     z.object({ cancelled: z.uuid().nullable() }),
   ),
   schema: defineRequest(

@@ -1,22 +1,23 @@
 import { z } from 'zod';
+import { text } from './text.ts';
 import { SyncTarget } from './api/integrations.ts';
 
 export const SyncJob = z.object({
   sync_id: z.uuid(),
   integration_id: z.uuid(),
-  tenant_id: z.string(),
+  tenant_id: text(),
   integration: SyncTarget,
 });
 export type SyncJob = z.infer<typeof SyncJob>;
 
 /** A job that exhausted its deliveries or was poison, as parked on the dead-letter stream. */
 export const DeadLetter = z.object({
-  stream: z.string(),
-  consumer: z.string(),
-  subject: z.string(),
+  stream: text(),
+  consumer: text(),
+  subject: text(),
   deliveries: z.number().int(),
-  reason: z.string(),
-  error: z.object({ code: z.string(), message: z.string() }),
+  reason: text(),
+  error: z.object({ code: text(), message: text() }),
   payload: z.unknown(),
   failed_at: z.iso.datetime(),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text.ts';
 
 export const ServiceName = z.enum([
   'gateway',
@@ -29,14 +30,14 @@ export type DependencyName = z.infer<typeof DependencyName>;
 export const DependencyHealth = z.object({
   status: z.enum(['up', 'down']),
   latency_ms: z.number().nonnegative().optional(),
-  error: z.string().optional(),
+  error: text().optional(),
 });
 export type DependencyHealth = z.infer<typeof DependencyHealth>;
 
 export const ServiceStatus = z.object({
   service: ServiceName,
-  instance_id: z.string(),
-  version: z.string(),
+  instance_id: text(),
+  version: text(),
   started_at: z.iso.datetime(),
   uptime_s: z.number().nonnegative(),
   state: z.enum(['starting', 'ready', 'draining']),
@@ -46,7 +47,7 @@ export type ServiceStatus = z.infer<typeof ServiceStatus>;
 
 /** What every instance announces to the monitor on an interval (and once more when it stops). */
 export const Heartbeat = ServiceStatus.extend({
-  host: z.string(),
+  host: text(),
   pid: z.number().int(),
   interval_ms: z.number().int().positive(),
   stopping: z.boolean().default(false),
@@ -54,7 +55,7 @@ export const Heartbeat = ServiceStatus.extend({
 export type Heartbeat = z.infer<typeof Heartbeat>;
 
 export const ServiceInstance = ServiceStatus.extend({
-  host: z.string(),
+  host: text(),
   pid: z.number().int(),
   last_seen: z.iso.datetime(),
   healthy: z.boolean(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../text.ts';
 import { pageOf } from './pagination.ts';
 
 export const Role = z.enum(['admin', 'editor', 'viewer']);
@@ -6,7 +7,7 @@ export type Role = z.infer<typeof Role>;
 
 export const CreateApiKeyBody = z
   .object({
-    name: z.string().trim().min(1).max(100).describe('A label to recognise the key by'),
+    name: text().trim().min(1).max(100).describe('A label to recognise the key by'),
     role: Role.default('viewer'),
   })
   .strict();
@@ -14,17 +15,17 @@ export type CreateApiKeyBody = z.infer<typeof CreateApiKeyBody>;
 
 export const ApiKey = z.object({
   id: z.uuid(),
-  name: z.string(),
+  name: text(),
   role: Role,
-  tenant_id: z.string(),
-  prefix: z.string().describe('The first characters of the key, to tell keys apart'),
+  tenant_id: text(),
+  prefix: text().describe('The first characters of the key, to tell keys apart'),
   created_at: z.iso.datetime(),
   last_used_at: z.iso.datetime().nullable(),
 });
 export type ApiKey = z.infer<typeof ApiKey>;
 
 export const CreatedApiKey = ApiKey.extend({
-  key: z.string().describe('The secret. Shown once; only its hash is stored.'),
+  key: text().describe('The secret. Shown once; only its hash is stored.'),
 });
 export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { text } from '../text.ts';
 import { CursorQuery, pageOf } from './pagination.ts';
 
 export const IntegrationType = z.enum(['POSTGRESQL'], { message: 'unknown integration type; supported: POSTGRESQL' });
@@ -11,11 +12,11 @@ export type SslMode = z.infer<typeof SslMode>;
 /** What a customer hands over to connect a PostgreSQL database. */
 export const PostgresCredential = z
   .object({
-    host: z.string().trim().min(1).max(255).describe('Host name or IP address'),
+    host: text().trim().min(1).max(255).describe('Host name or IP address'),
     port: z.number().int().min(1).max(65_535).default(5432),
-    username: z.string().min(1).max(128),
-    password: z.string().min(1).max(1_024),
-    database_name: z.string().min(1).max(128),
+    username: text().min(1).max(128),
+    password: text().min(1).max(1_024),
+    database_name: text().min(1).max(128),
     sslmode: SslMode.optional().describe('As libpq: disable, allow, prefer (default), require, verify-ca, verify-full'),
   })
   .strict();
@@ -24,7 +25,7 @@ export type PostgresCredential = z.infer<typeof PostgresCredential>;
 export const SyncFrequency = z.enum(['manual', 'hourly', 'daily', 'weekly']);
 export type SyncFrequency = z.infer<typeof SyncFrequency>;
 
-const identifier = z.string().min(1).max(63);
+const identifier = text().min(1).max(63);
 export const IntegrationConfig = z
   .object({
     schemas: z.array(identifier).max(1_000).optional().describe('Schemas to discover (default: every non-system schema)'),
@@ -39,7 +40,7 @@ export type IntegrationStatus = z.infer<typeof IntegrationStatus>;
 export const CreateIntegrationBody = z
   .object({
     integration_type: IntegrationType,
-    name: z.string().trim().min(1).max(200).optional(),
+    name: text().trim().min(1).max(200).optional(),
     credential: PostgresCredential,
     config: IntegrationConfig.optional(),
   })
@@ -47,7 +48,7 @@ export const CreateIntegrationBody = z
 export type CreateIntegrationBody = z.infer<typeof CreateIntegrationBody>;
 
 export const UpdateIntegrationBody = z
-  .object({ name: z.string().trim().min(1).max(200).optional(), config: IntegrationConfig.optional() })
+  .object({ name: text().trim().min(1).max(200).optional(), config: IntegrationConfig.optional() })
   .strict()
   .refine((b) => b.name !== undefined || b.config !== undefined, { message: 'give name or config' });
 export type UpdateIntegrationBody = z.infer<typeof UpdateIntegrationBody>;
@@ -68,12 +69,12 @@ export type SyncTrigger = z.infer<typeof SyncTrigger>;
 export const Sync = z.object({
   id: z.uuid(),
   integration_id: z.uuid(),
-  tenant_id: z.string(),
+  tenant_id: text(),
   status: SyncStatus,
   trigger: SyncTrigger,
   progress: z.object({ done: z.number().int(), total: z.number().int() }),
   attempts: z.number().int(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  error: z.object({ code: text(), message: text() }).nullable(),
   summary: z
     .object({ schemas: z.number().int(), relations: z.number().int(), columns: z.number().int(), changes: z.number().int() })
     .nullable(),
@@ -85,13 +86,13 @@ export type Sync = z.infer<typeof Sync>;
 
 export const Integration = z.object({
   id: z.uuid(),
-  tenant_id: z.string(),
+  tenant_id: text(),
   integration_type: IntegrationType,
-  name: z.string(),
+  name: text(),
   status: IntegrationStatus,
   config: IntegrationConfig,
   /** Where it points, without the secret (host, port, database, user). */
-  target: z.object({ host: z.string(), port: z.number().int(), database_name: z.string(), username: z.string() }),
+  target: z.object({ host: text(), port: z.number().int(), database_name: text(), username: text() }),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
 });
@@ -102,8 +103,8 @@ export const CreatedIntegration = Integration.extend({ sync: z.object({ id: z.uu
 export type CreatedIntegration = z.infer<typeof CreatedIntegration>;
 
 export const ConnectionTest = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), latency_ms: z.number().nonnegative(), server_version: z.string() }),
-  z.object({ ok: z.literal(false), reason: z.string(), message: z.string() }),
+  z.object({ ok: z.literal(true), latency_ms: z.number().nonnegative(), server_version: text() }),
+  z.object({ ok: z.literal(false), reason: text(), message: text() }),
 ]);
 export type ConnectionTest = z.infer<typeof ConnectionTest>;
 

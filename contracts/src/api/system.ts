@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../text.ts';
 import { DependencyHealth, ServiceInstance, ServiceName } from '../services.ts';
 
 export const ServiceSummary = z.object({
@@ -17,20 +18,20 @@ export type SystemStatus = z.infer<typeof SystemStatus>;
 
 export const HealthReport = z.object({
   status: z.enum(['ok', 'degraded', 'down']),
-  checks: z.record(z.string(), DependencyHealth),
+  checks: z.record(text(), DependencyHealth),
 });
 export type HealthReport = z.infer<typeof HealthReport>;
 
 export const Problem = z
   .object({
-    type: z.string(),
-    title: z.string(),
+    type: text(),
+    title: text(),
     status: z.number().int(),
-    detail: z.string().optional(),
-    instance: z.string().optional(),
-    code: z.string().optional(),
-    reason: z.string().optional().describe('For CONNECTION_FAILED: why the connection failed'),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    detail: text().optional(),
+    instance: text().optional(),
+    code: text().optional(),
+    reason: text().optional().describe('For CONNECTION_FAILED: why the connection failed'),
+    errors: z.array(z.object({ field: text(), message: text() })).optional(),
   })
   .describe('RFC 9457 problem details');
 export type Problem = z.infer<typeof Problem>;

@@ -28,6 +28,7 @@ const TITLES: Record<number, string> = {
   406: 'Not Acceptable',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -50,9 +51,12 @@ export function problem(status: number, code: string, detail?: string, errors?: 
   };
 }
 
-/** `/credential/port` in the body → `body.credential.port`. */
+// Fastify's validation contexts, named as the rest of the API names them (`query.cursor`, `header.idempotency-key`).
+const PART: Record<string, string> = { querystring: 'query', params: 'path', headers: 'header' };
+
+/** `/credential/port` in the body → `body.credential.port`; `/id` of the path → `path.id`. */
 const fieldOf = (context: string | undefined, instancePath: string) =>
-  [context ?? 'body', ...instancePath.split('/').filter(Boolean)].join('.');
+  [PART[context ?? 'body'] ?? context ?? 'body', ...instancePath.split('/').filter(Boolean)].join('.');
 
 export function toProblem(err: FastifyError | Error): Problem {
   if (hasZodFastifySchemaValidationErrors(err)) {
@@ -76,7 +80,7 @@ export function toProblem(err: FastifyError | Error): Problem {
   const status = (err as FastifyError).statusCode;
   if (status && status >= 400 && status < 500) {
     // Fastify's own client errors (malformed JSON, wrong content type, body too large) say what is wrong.
-    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
+    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 414 ? 'URI_TOO_LONG' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
     return problem(status, code, err.message);
   }
   return problem(500, 'INTERNAL');

@@ -1,4 +1,4 @@
-import { IntegrationList, integrationRequests, Problem, Sync, syncRequests } from '@switchyard/contracts';
+import { Integration, IntegrationList, integrationRequests, Problem, Sync, syncRequests } from '@switchyard/contracts';
 import type { RpcClient } from '@switchyard/kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -31,7 +31,7 @@ export const seedRoutes =
           tags,
           summary: 'Sync status of each PostgreSQL integration (its latest sync)',
           response: {
-            200: z.object({ data: z.array(z.object({ integration_id: z.uuid(), name: z.string(), latest_sync: Sync.nullable() })) }),
+            200: z.object({ data: z.array(z.object({ integration_id: z.uuid(), name: Integration.shape.name, latest_sync: Sync.nullable() })) }),
             ...errors,
           },
         },

@@ -4,6 +4,7 @@ import {
   CreatedIntegration,
   CreateIntegrationBody,
   CursorQuery,
+  IdempotencyHeaders,
   Integration,
   IntegrationList,
   IntegrationParams,
@@ -23,9 +24,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem, 503: Problem, 504: Problem };
-const IdempotencyHeaders = z.looseObject({
-  'idempotency-key': z.string().min(1).max(255).optional().describe('Makes a retry of this request safe (kept 24 h)'),
-});
 const tags = ['Integrations'];
 
 /** The create route, also mounted at the seed path `POST /integrations`. */
