@@ -27,6 +27,8 @@ export async function buildHttp(rt: Runtime, config: Config, fastifyOtel?: { plu
     // Request ids join gateway access logs to traces and problem documents.
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
+    // A path the router cannot decode (`%FF`, a lone `%`) or an over-long parameter: a problem document like every other error.
+    frameworkErrors: (err, req, reply) => sendProblem(req, reply, toProblem(err)),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -12,7 +12,7 @@ test('a cursor round-trips', () => {
 
 test('anything but a cursor this API wrote is a validation error naming query.cursor (never reaches SQL)', () => {
   const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  for (const bad of ['garbage', enc(['1', '-'.repeat(36)]), enc(['2020-02-30T00:00:00.000Z', id]), enc(['2026-11-23T07:00:00Z', id]), enc([1, id]), enc({})]) {
+  for (const bad of ['garbage', enc(['1', '-'.repeat(36)]), enc(['2020-02-30T00:00:00.000Z', id]), enc(['2026-11-23T07:00:00Z', id]), enc(['0000-01-01T00:00:00.000Z', id]), enc([1, id]), enc({})]) {
     assert.throws(() => decodeCursor(bad), (err) => isAppError(err) && err.code === 'VALIDATION_FAILED' && err.errors?.[0]?.field === 'query.cursor');
   }
 });
