@@ -31,8 +31,9 @@ async function main() {
   }
 
   // The key is made while the services start: the CLI and the gateway migrate the gateway's schema under one advisory lock.
+  // It is the platform operator's (its tenant also sees service instances, hosts and pids).
   const cliCommand = dev ? ['--import', 'tsx', join(ROOT, 'services/gateway/src/cli.ts')] : ['--enable-source-maps', compiledCli()];
-  const adminKey = run(process.execPath, [...cliCommand, 'create-key', '--name', 'local admin (npm start)', '--replace'], {
+  const adminKey = run(process.execPath, [...cliCommand, 'create-key', '--name', 'local admin (npm start)', '--replace', '--operator'], {
     cwd: ROOT,
     env: { ...process.env, ...env },
   }).then(

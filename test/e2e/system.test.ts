@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { SERVICE_NAMES, SystemStatus } from '@switchyard/contracts';
+import { InstanceList, OperatorSystemStatus, SERVICE_NAMES, SystemStatus } from '@switchyard/contracts';
 import { eventually } from '@switchyard/kit/testing';
 import { stopAll } from '@switchyard/kit/local';
 import { startSystem, type IsolatedSystem } from '@switchyard/kit/testing/system';
@@ -16,6 +16,8 @@ import { OtlpReceiver } from '@switchyard/kit/testing';
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 const otlp = new OtlpReceiver();
 let sys: IsolatedSystem;
+/** Keys made through the admin CLI so far: the admin key, then the tenants' keys. */
+let keysMade = 1;
 
 const call = (path: string, init: RequestInit = {}) =>
   fetch(`${sys.api}${path}`, {
@@ -42,23 +44,51 @@ describe('the seven services', { timeout: 180_000 }, () => {
     await otlp.stop();
   });
 
-  test('GET /v1/system/status lists all seven services healthy', async () => {
+  test('GET /v1/system/status: the operator key (as npm start makes it) sees all seven services healthy and every instance', async () => {
     const status = await eventually('all seven services healthy', async () => {
       const res = await call('/v1/system/status');
       assert.equal(res.status, 200);
-      const body = SystemStatus.parse(await res.json());
+      const body = OperatorSystemStatus.parse(await res.json());
       return body.status === 'ok' ? body : undefined;
     });
     assert.deepEqual(status.services.map((s) => s.service).sort(), [...SERVICE_NAMES].sort());
     for (const s of status.services) {
-      assert.equal(s.instances.length, 1, `${s.service} has one instance`);
-      const [i] = s.instances;
+      assert.equal(s.instances, 1, `${s.service} has one instance`);
+      const mine = status.instances.filter((i) => i.service === s.service);
+      assert.equal(mine.length, 1, `${s.service} is listed with its instance`);
+      const [i] = mine;
       assert.equal(i!.state, 'ready');
+      assert.ok(i!.host && i!.pid > 0);
       assert.deepEqual(
         Object.fromEntries(Object.entries(i!.dependencies).map(([k, v]) => [k, v?.status])),
         { postgres: 'up', redis: 'up', nats: 'up' },
       );
     }
+  });
+
+  test("a tenant's keys get the health summary only: no hosts, pids, instance ids or dependency errors", async () => {
+    const operator = OperatorSystemStatus.parse(await (await call('/v1/system/status')).json());
+    for (const role of ['admin', 'viewer'] as const) {
+      const key = sys.createKey({ tenant: `tenant-${role}`, role });
+      keysMade++;
+      const res = await call('/v1/system/status', { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      const body = JSON.parse(text) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body).sort(), ['checked_at', 'services', 'status']);
+      assert.deepEqual(SystemStatus.parse(body).services.map((s) => s.instances), SERVICE_NAMES.map(() => 1));
+      for (const i of operator.instances) {
+        assert.ok(!text.includes(i.instance_id), 'no instance id');
+        assert.ok(!text.includes(i.host), 'no host name');
+      }
+      assert.doesNotMatch(text, /"(host|pid|dependencies|error|instance_id)"/);
+      const instances = await call('/v1/system/instances', { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(instances.status, 403);
+      assert.match(instances.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    }
+    const all = await call('/v1/system/instances?include_stale=true');
+    assert.equal(all.status, 200);
+    assert.ok(InstanceList.parse(await all.json()).instances.length >= SERVICE_NAMES.length);
   });
 
   test('one trace follows a request from the gateway into the service it called', async () => {
@@ -99,9 +129,9 @@ describe('the seven services', { timeout: 180_000 }, () => {
         { timeoutMs: 30_000 },
       );
       assert.equal(event.data.key_id, id);
-      // Two keys were made in this system (the admin key and this one): each announced exactly once.
+      // Every key made in this system (the admin key, the tenants' keys and this one) is announced exactly once.
       const info = await jsm.streams.info('EVENTS', { subjects_filter: subject });
-      assert.equal(info.state.subjects?.[subject], 2);
+      assert.equal(info.state.subjects?.[subject], keysMade + 1);
     } finally {
       await nc.close();
     }

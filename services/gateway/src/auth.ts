@@ -9,14 +9,18 @@ declare module 'fastify' {
     principal: Principal;
   }
   interface FastifyContextConfig {
-    /** 'public' routes need no key; otherwise the least role that may call the route. */
-    access?: 'public' | Role;
+    /**
+     * 'public' routes need no key; 'operator' routes need a key of the platform
+     * operator's tenant (any role: what they show spans tenants, and they only
+     * read); otherwise the least role that may call the route.
+     */
+    access?: 'public' | 'operator' | Role;
   }
 }
 
 const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
 
-/** Authenticates `Authorization: Bearer <key>` and enforces each route's least role. */
+/** Authenticates `Authorization: Bearer <key>` and enforces each route's access: public, operator, or its least role. */
 export function registerAuth(app: FastifyInstance, pool: Pool): void {
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req: FastifyRequest) => {
@@ -29,6 +33,10 @@ export function registerAuth(app: FastifyInstance, pool: Pool): void {
     const principal = looksLikeKey(key) ? await findPrincipal(pool, key) : undefined;
     if (!principal) throw new AppError('UNAUTHENTICATED', 'API key is not valid or was revoked');
     req.principal = principal;
+    if (access === 'operator') {
+      if (!principal.operator) throw new AppError('FORBIDDEN', 'this operation is for the platform operator');
+      return;
+    }
     // An unknown route (no access set) still needs a key, so route names do not leak to strangers.
     const needed = access ?? 'viewer';
     if (RANK[principal.role] < RANK[needed])

@@ -1,8 +1,11 @@
 /**
  * Operator commands, run as `npm run admin -- <command> [options]`.
- *   create-key --tenant <id> --role <admin|editor|viewer> --name <label> [--replace]
+ *   create-key --tenant <id> --role <admin|editor|viewer> --name <label> [--replace] [--operator]
  * --replace revokes the tenant's other active keys of that name first (what
  * `npm start` does, so restarts do not pile up local admin keys).
+ * --operator makes the tenant the platform operator's: its keys also see what
+ * spans tenants (service instances, hosts, pids, dependency errors). `npm start`
+ * makes its key this way.
  * Prints the new key on stdout and nothing else (so scripts can capture it).
  *   rotate-master-key
  * Asks the credentials service (over NATS_URL, with NATS_USER/NATS_PASSWORD
@@ -16,7 +19,7 @@ import { z } from 'zod';
 import { Config } from './config.ts';
 import { createApiKey, revokeApiKeysNamed } from './repo/api-keys.ts';
 
-const USAGE = `usage: npm run admin -- create-key [--tenant default] [--role admin] [--name "local admin"] [--replace]
+const USAGE = `usage: npm run admin -- create-key [--tenant default] [--role admin] [--name "local admin"] [--replace] [--operator]
        npm run admin -- rotate-master-key`;
 
 // Connecting waits for NATS (the kit's client retries forever); an operator should hear back instead.
@@ -42,9 +45,10 @@ async function main() {
       role: { type: 'string' },
       name: { type: 'string' },
       replace: { type: 'boolean', default: false },
+      operator: { type: 'boolean', default: false },
     },
   });
-  const { replace, ...rest2 } = values;
+  const { replace, operator, ...rest2 } = values;
   const args = CreateKeyArgs.safeParse(rest2);
   if (!args.success) {
     for (const i of args.error.issues) console.error(`--${i.path.join('.')}: ${i.message}`);
@@ -62,7 +66,7 @@ async function main() {
   const pool = createPool({ url: config.DATABASE_URL, schema: 'gateway', max: 1, applicationName: 'gateway-cli' });
   try {
     if (replace) await revokeApiKeysNamed(pool, args.data.tenant, args.data.name);
-    const key = await createApiKey(pool, { tenantId: args.data.tenant, role: args.data.role, name: args.data.name });
+    const key = await createApiKey(pool, { tenantId: args.data.tenant, role: args.data.role, name: args.data.name, operator });
     // The secret goes to stdout only; it is never logged.
     process.stdout.write(`${key.key}\n`);
   } finally {

@@ -27,17 +27,27 @@ export interface Principal {
   keyId: string;
   tenantId: string;
   role: Role;
+  /** The key belongs to the platform operator's tenant. */
+  operator: boolean;
 }
 
-/** Creates a key (and its tenant on first use) and announces it, in one transaction. */
+/**
+ * Creates a key (and its tenant on first use) and announces it, in one
+ * transaction. `operator` makes the tenant the platform operator's (never
+ * the reverse: only the CLI sets it, and nothing here takes it away).
+ */
 export async function createApiKey(
   pool: Pool,
-  input: { tenantId: string; name: string; role: Role },
+  input: { tenantId: string; name: string; role: Role; operator?: boolean },
 ): Promise<CreatedApiKey> {
   const { key, prefix, hash } = generateKey();
   const id = randomUUID();
   return withTransaction(pool, async (tx) => {
-    await tx.query('INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [input.tenantId]);
+    await tx.query(
+      `INSERT INTO tenants (id, name, operator) VALUES ($1, $1, $2)
+       ON CONFLICT (id) DO UPDATE SET operator = tenants.operator OR EXCLUDED.operator`,
+      [input.tenantId, input.operator ?? false],
+    );
     const { rows } = await tx.query<Row>(
       `INSERT INTO api_keys (id, tenant_id, name, role, prefix, key_hash) VALUES ($1, $2, $3, $4, $5, $6)
        RETURNING id, tenant_id, name, role, prefix, created_at, last_used_at`,
@@ -55,16 +65,16 @@ export async function createApiKey(
 }
 
 export async function findPrincipal(pool: Pool, key: string): Promise<Principal | undefined> {
-  const { rows } = await pool.query<{ id: string; tenant_id: string; role: Role; stale: boolean }>(
-    `SELECT id, tenant_id, role, (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS stale
-       FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+  const { rows } = await pool.query<{ id: string; tenant_id: string; role: Role; operator: boolean; stale: boolean }>(
+    `SELECT k.id, k.tenant_id, k.role, t.operator, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute') AS stale
+       FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
     [hashKey(key)],
   );
   const row = rows[0];
   if (!row) return undefined;
   // last_used_at is advisory: written at most once a minute, off the request path.
   if (row.stale) void pool.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [row.id]).catch(() => {});
-  return { keyId: row.id, tenantId: row.tenant_id, role: row.role };
+  return { keyId: row.id, tenantId: row.tenant_id, role: row.role, operator: row.operator };
 }
 
 export async function listApiKeys(

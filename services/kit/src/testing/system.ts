@@ -28,6 +28,7 @@ import { freePort } from './ports.ts';
 
 export interface IsolatedSystem {
   api: string;
+  /** An admin key of the platform operator's tenant, as `npm start` makes it. */
   adminKey: string;
   databaseUrl: string;
   nats: NatsServer;
@@ -37,9 +38,22 @@ export interface IsolatedSystem {
   startServices(): Promise<RunningService[]>;
   /** Kills one service (SIGKILL: no drain) and starts a fresh process of it. */
   killAndRestart(name: ServiceName): Promise<void>;
+  /** Makes a key with the admin CLI (another tenant, another role): `npm run admin -- create-key …`. */
+  createKey(opts: { tenant: string; role?: 'admin' | 'editor' | 'viewer'; name?: string; operator?: boolean }): string;
   /** Environment for one service (its NATS user when permissions are on). */
   envFor(name: ServiceName | 'operator'): Record<string, string>;
   stop(): Promise<(number | string)[]>;
+}
+
+/** Runs `create-key` of the compiled admin CLI against a system's environment; the key it prints. */
+function adminCliIn(env: Record<string, string>, args: string[]): string {
+  const cli = spawnSync(process.execPath, ['--enable-source-maps', compiledCli(), 'create-key', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+  if (cli.status !== 0) throw new Error(`admin key: ${cli.stderr}`);
+  return cli.stdout.trim();
 }
 
 export async function startSystem(
@@ -70,6 +84,7 @@ export async function startSystem(
   const natsUser = (name: string): Record<string, string> =>
     opts.natsPermissions ? { NATS_USER: name, NATS_PASSWORD: natsOpts.env![passwordVar(name)]! } : {};
 
+  const adminCli = (args: string[]) => adminCliIn(sys.env, args);
   const sys: IsolatedSystem = {
     api: `http://127.0.0.1:${gatewayPort}`,
     adminKey: '',
@@ -78,6 +93,10 @@ export async function startSystem(
     services: [],
     env: {},
     envFor: (name) => ({ ...sys.env, ...natsUser(name) }),
+    createKey(o) {
+      const args = ['--tenant', o.tenant, '--role', o.role ?? 'admin', '--name', o.name ?? `${o.tenant} ${o.role ?? 'admin'}`];
+      return adminCli([...args, ...(o.operator ? ['--operator'] : [])]);
+    },
     async startServices() {
       sys.services = await startAll({ env: sys.env, envFor: natsUser, healthPorts, runtime: opts.runtime, print: opts.print ?? null, readyTimeoutMs: 90_000 });
       return sys.services;
@@ -108,16 +127,12 @@ export async function startSystem(
     LOG_LEVEL: 'info',
     ...opts.env,
   };
-  const cli = spawnSync(process.execPath, ['--enable-source-maps', compiledCli(), 'create-key', '--name', 'isolated admin'], {
-    cwd: ROOT,
-    env: { ...process.env, ...sys.env },
-    encoding: 'utf8',
-  });
-  if (cli.status !== 0) {
+  try {
+    sys.adminKey = adminCli(['--name', 'isolated admin', '--operator']);
+  } catch (err) {
     await sys.stop();
-    throw new Error(`admin key: ${cli.stderr}`);
+    throw err;
   }
-  sys.adminKey = cli.stdout.trim();
   if (opts.services !== false) await sys.startServices();
   return sys;
 }
