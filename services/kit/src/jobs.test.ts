@@ -5,7 +5,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { Subscription } from '@nats-io/nats-core';
 import { DeadLetter, deadLetterSubject, streams, type ConsumerDef } from '@switchyard/contracts';
 import { AppError } from './errors.ts';
-import { JobRunner, type JobContext, type JobFailure, type JobRunnerOptions } from './jobs.ts';
+import { JobRunner, JobSuperseded, type JobContext, type JobFailure, type JobRunnerOptions } from './jobs.ts';
 import { connectNats, provision, type NatsConnection } from './nats.ts';
 import { eventually, testConfig, testLogger, testStream } from './testing/index.ts';
 
@@ -301,6 +301,91 @@ describe('JobRunner', () => {
     const info = await consumerInfo();
     assert.equal(info.num_redelivered, 0);
     assert.deepEqual(attempts, [1]);
+  });
+});
+
+describe('JobRunner and a superseded delivery', () => {
+  // The backoff is far longer than the test: a nak would hold the job back past its end, an ack would delete it.
+  // Only leaving the message alone lets JetStream deliver it again, once the ack wait runs out.
+  const FOREVER = () => 3_600_000;
+
+  test('a handler that throws JobSuperseded neither acks nor naks: the message stays for the delivery that holds it', async () => {
+    const { consumer, publish, deadLetters } = await setup();
+    const second = deferred<number>();
+    const gaveUp: JobFailure[] = [];
+    startRunner(consumer, {
+      backoffMs: FOREVER,
+      onGiveUp: async (_p, f) => void gaveUp.push(f),
+      handler: async (_job, ctx) => {
+        if (ctx.attempt === 1) throw new JobSuperseded('a newer delivery holds it');
+        second.resolve(ctx.attempt);
+      },
+    });
+    await publish('s', { n: 1 });
+    // A pull that expires just as JetStream redelivers costs one more ack wait: 2 or later.
+    assert.ok((await within('a delivery after the ack wait', second.promise)) >= 2);
+    assert.deepEqual(gaveUp, []);
+    assert.deepEqual(deadLetters.all, []);
+  });
+
+  test('a retry hook that throws JobSuperseded keeps the failed delivery from handing the job back', async () => {
+    const { consumer, publish } = await setup();
+    const hooks: number[] = [];
+    const second = deferred<number>();
+    startRunner(consumer, {
+      backoffMs: FOREVER,
+      onRetry: async (_job, _err, _delay, attempt) => {
+        hooks.push(attempt);
+        throw new JobSuperseded('the hook found a newer delivery');
+      },
+      handler: async (_job, ctx) => {
+        if (ctx.attempt === 1) throw new AppError('UNAVAILABLE', 'failed, retryable');
+        second.resolve(ctx.attempt);
+      },
+    });
+    await publish('r', { n: 1 });
+    assert.ok((await within('a delivery after the ack wait', second.promise)) >= 2);
+    assert.deepEqual(hooks, [1], 'the hook learns which delivery failed');
+  });
+
+  test("a job whose final attempt never settles (its worker died) is given up on JetStream's spare delivery, without running again", async () => {
+    const { consumer, publish, deadLetters, consumerInfo } = await setup();
+    assert.equal((await consumerInfo()).config.max_deliver, consumer.maxDeliver + 1, 'JetStream allows one delivery more than the handler gets');
+    // The first worker has its own connection, closed during the final attempt: it dies without acking.
+    const doomed = await connectNats({ servers: config.NATS_URL, name: 'jobs-test-doomed', log });
+    const hang = deferred();
+    const final = deferred();
+    const first = new JobRunner({
+      nc: doomed,
+      consumer,
+      schema: Job,
+      log,
+      concurrency: 1,
+      backoffMs: () => 50,
+      handler: async (_job, ctx) => {
+        if (!ctx.lastAttempt) throw new AppError('UNAVAILABLE', 'retryable');
+        final.resolve();
+        await hang.promise;
+      },
+    });
+    first.start();
+    // Cleanups run last-first: release the hung handler, then stop its runner.
+    cleanups.push(() => first.stop());
+    cleanups.push(async () => hang.resolve());
+    await publish('d', { n: 9 });
+    await within('the final attempt', final.promise);
+    await doomed.close();
+
+    const ran: number[] = [];
+    const gaveUp = deferred<JobFailure>();
+    startRunner(consumer, { handler: async (_job, ctx) => void ran.push(ctx.attempt), onGiveUp: async (_p, f) => gaveUp.resolve(f) });
+    const failure = await within('the spare delivery to give the job up', gaveUp.promise);
+    assert.equal(failure.reason, 'exhausted');
+    assert.equal(failure.deliveries, consumer.maxDeliver);
+    assert.deepEqual(ran, [], 'the handler does not get a fourth attempt');
+    const [letter] = await deadLetters.next();
+    assert.equal(letter!.reason, 'exhausted');
+    await eventually('the job to leave the work queue', async () => (await consumerInfo()).num_ack_pending === 0);
   });
 });
 

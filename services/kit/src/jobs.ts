@@ -26,6 +26,17 @@ export interface JobContext {
 
 export type JobFailure = { reason: 'poison' | 'permanent' | 'exhausted'; error: AppError; deliveries: number };
 
+/**
+ * Thrown by a handler or a retry hook whose delivery no longer owns its job:
+ * JetStream redelivered the message (this delivery's ack wait ran out) and a
+ * newer delivery took it over. The runner then neither acks nor naks: either
+ * would act on the message the newer delivery holds (an ack from an old
+ * delivery deletes a work-queue message).
+ */
+export class JobSuperseded extends Error {
+  override readonly name = 'JobSuperseded';
+}
+
 export interface JobRunnerOptions<S extends z.ZodType> {
   nc: NatsConnection;
   consumer: ConsumerDef;
@@ -35,8 +46,8 @@ export interface JobRunnerOptions<S extends z.ZodType> {
   concurrency: number;
   /** Delay before redelivery of a retryable failure; `attempt` starts at 1. */
   backoffMs?: (attempt: number) => number;
-  /** Called before a failed job is handed back for another attempt after `delayMs`. */
-  onRetry?: (payload: z.output<S>, error: AppError, delayMs: number) => Promise<void>;
+  /** Called before a failed delivery (`attempt`) is handed back for another after `delayMs`; throw JobSuperseded to leave the message alone. */
+  onRetry?: (payload: z.output<S>, error: AppError, delayMs: number, attempt: number) => Promise<void>;
   /** Called once when a job is given up (after it is parked on the dead-letter subject). */
   onGiveUp?: (payload: unknown, failure: JobFailure) => Promise<void>;
 }
@@ -65,7 +76,12 @@ export const exponentialBackoff =
  * Pulls jobs from a durable consumer with at most `concurrency` in flight.
  * Outcomes live here, once: parse failure → term; retryable → nak(backoff)
  * until the last delivery, then dead-letter and ack; permanent → dead-letter
- * and term; long work → working() on an interval.
+ * and term; long work → working() on an interval; superseded → nothing.
+ *
+ * The handler gets `consumer.maxDeliver` attempts, and JetStream one delivery
+ * more (see provision): a message whose final delivery was never settled (its
+ * worker died) would otherwise stay in a work-queue stream, never delivered
+ * again. That spare delivery only gives the job up.
  */
 export class JobRunner<S extends z.ZodType> {
   private readonly js: JetStreamClient;
@@ -179,6 +195,17 @@ export class JobRunner<S extends z.ZodType> {
           return;
         }
 
+        if (attempt > this.o.consumer.maxDeliver) {
+          const error = new AppError('UNAVAILABLE', 'the worker running its final attempt stopped before it finished');
+          log.error({ reason: 'exhausted' }, 'job given up: its final attempt never finished');
+          await this.giveUp(m, parsed.data, { reason: 'exhausted', error, deliveries: attempt - 1 });
+          m.ack();
+          outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'dead_letter' });
+          span.setStatus({ code: SpanStatusCode.ERROR, message: 'exhausted' });
+          span.end();
+          return;
+        }
+
         const interval = Math.max(1_000, Math.floor(this.o.consumer.ackWaitMs / 3));
         const heartbeat = setInterval(() => m.working(), interval);
         try {
@@ -195,6 +222,11 @@ export class JobRunner<S extends z.ZodType> {
           outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'ok' });
         } catch (err) {
           clearInterval(heartbeat);
+          if (err instanceof JobSuperseded) {
+            log.info('a newer delivery holds this job; leaving the message to it');
+            outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'superseded' });
+            return;
+          }
           if (this.abort.signal.aborted) {
             // Not a failure of the job: this process is going away. Redeliver now, elsewhere.
             m.nak(0);
@@ -207,7 +239,18 @@ export class JobRunner<S extends z.ZodType> {
           if (error.retryable && !last) {
             const delay = (this.o.backoffMs ?? exponentialBackoff())(attempt);
             log.warn({ err, retry_in_ms: delay }, 'job failed; will retry');
-            await this.o.onRetry?.(parsed.data, error, delay).catch((e: unknown) => log.warn({ err: e }, 'retry hook failed'));
+            let superseded = false;
+            try {
+              await this.o.onRetry?.(parsed.data, error, delay, attempt);
+            } catch (e) {
+              if (e instanceof JobSuperseded) superseded = true;
+              else log.warn({ err: e }, 'retry hook failed');
+            }
+            if (superseded) {
+              log.info('a newer delivery holds this job; not handing it back');
+              outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'superseded' });
+              return;
+            }
             m.nak(delay);
             outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'retry' });
           } else {

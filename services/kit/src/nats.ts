@@ -110,7 +110,8 @@ export async function provision(
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: c.ackWaitMs * 1_000_000,
-      max_deliver: c.maxDeliver,
+      // One spare delivery: the job runner gives a job up on it when its final attempt never settled (see JobRunner).
+      max_deliver: c.maxDeliver + 1,
       max_ack_pending: c.maxAckPending,
     });
   }
