@@ -7,6 +7,13 @@ export const SyncJob = z.object({
   integration_id: z.uuid(),
   tenant_id: text(),
   integration: SyncTarget,
+  /**
+   * Which job of the sync this is: 0 when it starts, one more each time the
+   * sweeper re-enqueues a sync whose job was lost. A worker claims the sync
+   * only with the generation its row expects, so an old job that turns up
+   * late is dropped instead of running the sync twice.
+   */
+  generation: z.number().int().min(0).default(0),
 });
 export type SyncJob = z.infer<typeof SyncJob>;
 

@@ -16,7 +16,8 @@ import { latest } from './handlers/sync-worker.syncs.latest.ts';
 import { list } from './handlers/sync-worker.syncs.list.ts';
 import { start } from './handlers/sync-worker.syncs.start.ts';
 import { failSync, runSync } from './jobs/sync.ts';
-import { failSilentSyncs, waitForRetry } from './syncs.ts';
+import { jetStreamJobQueue, sweepSyncs } from './sweeper.ts';
+import { waitForRetry } from './syncs.ts';
 
 export const definition = {
   service: 'sync-worker',
@@ -49,7 +50,7 @@ export async function buildApp(rt: Runtime, config: Config): Promise<void> {
     concurrency: config.SYNC_CONCURRENCY,
     handler: runSync({ pool, rpc: rt.rpc, config, policy: targetPolicyFrom(config) }),
     backoffMs: exponentialBackoff(2_000, 60_000),
-    onRetry: (job) => waitForRetry(pool, job.sync_id),
+    onRetry: (job, _error, _delay, attempt) => waitForRetry(pool, { syncId: job.sync_id, generation: job.generation, delivery: attempt }),
     onGiveUp: failSync(pool),
   });
   rt.consume(consumers.syncWorkerIntegrationEvents, {
@@ -58,11 +59,15 @@ export async function buildApp(rt: Runtime, config: Config): Promise<void> {
     'events.integration.disconnected': onDisconnected({ pool }),
   });
 
-  // A worker killed mid-sync is redelivered after the ack wait; one that never
-  // comes back (deliveries used up) would leave the sync PROCESSING: fail it.
+  // No active sync without a job that will run it (see sweeper.ts). Quiet for three ack
+  // waits: longer than any retry backoff (60 s at most) and than a redelivery after a worker died.
   const silentMs = config.SYNC_ACK_WAIT_MS * 3;
+  const queue = jetStreamJobQueue(rt.nc, syncConsumer.stream);
   const sweep = setInterval(
-    () => void failSilentSyncs(pool, silentMs).catch((err) => rt.log.warn({ err }, 'sweep failed')),
+    () =>
+      void sweepSyncs(pool, { silentMs, maxDeliver: config.SYNC_MAX_DELIVER, queue, log: rt.log }).catch((err) =>
+        rt.log.warn({ err }, 'sweep failed'),
+      ),
     Math.min(silentMs, 30_000),
   );
   sweep.unref();

@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { createdSyncId, type SyncTarget } from '@switchyard/contracts';
-import { createPool, isAppError, migrate, type Pool } from '@switchyard/kit';
+import { AppError, createPool, isAppError, JobSuperseded, migrate, withTransaction, type Pool } from '@switchyard/kit';
 import { dropSchema, testConfig, testLogger, uniqueName } from '@switchyard/kit/testing';
-import { markProcessing } from './repo/syncs.ts';
-import { failSilentSyncs, startSync, waitForRetry } from './syncs.ts';
+import { failSync } from './jobs/sync.ts';
+import { claimSync, lockClaim, recordProgress, touchSync, type Claim } from './repo/claims.ts';
+import { getSync } from './repo/syncs.ts';
+import { endSync, startSync, waitForRetry } from './syncs.ts';
 
 const integration: SyncTarget = { type: 'POSTGRESQL' };
 
@@ -51,24 +53,54 @@ describe('sync lifecycle in the sync-worker database', () => {
     });
   });
 
-  test('a PROCESSING sync whose worker fell silent is failed with a reason; a live one, or one waiting to retry, is left alone', async () => {
-    const silent = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), integration, trigger: 'manual' });
-    const live = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), integration, trigger: 'manual' });
-    await markProcessing(pool, silent.id);
-    await markProcessing(pool, live.id);
-    const retrying = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), integration, trigger: 'manual' });
-    await markProcessing(pool, retrying.id);
-    await waitForRetry(pool, retrying.id); // failed once, waiting out its backoff
-    await pool.query(`UPDATE syncs SET heartbeat_at = now() - interval '10 minutes' WHERE id = ANY($1::uuid[])`, [[silent.id, retrying.id]]);
+  test('a delivery claims the sync; a newer delivery of its job takes it over, and the older one can change nothing after', async () => {
+    const sync = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), integration, trigger: 'manual' });
+    const d1: Claim = { syncId: sync.id, generation: 0, delivery: 1 };
+    const d2: Claim = { ...d1, delivery: 2 };
+    assert.equal((await claimSync(pool, d1)).verdict, 'held');
+    assert.equal((await recordProgress(pool, d1, 1, 10)).verdict, 'held');
+    // d1's ack wait ran out (its worker stalled) and JetStream handed the job to d2.
+    const taken = await claimSync(pool, d2);
+    assert.equal(taken.verdict, 'held');
+    assert.equal(taken.verdict === 'held' && taken.sync.attempts, 2);
 
-    const failed = await failSilentSyncs(pool, 60_000);
-    assert.deepEqual(failed.map((s) => s.id), [silent.id]);
-    assert.equal(failed[0]!.status, 'FAILED');
-    assert.equal(failed[0]!.error?.code, 'WORKER_LOST');
-    const { rows } = await pool.query<{ id: string; status: string }>('SELECT id, status FROM syncs WHERE id = ANY($1::uuid[])', [[live.id, retrying.id]]);
-    assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.status])), { [live.id]: 'PROCESSING', [retrying.id]: 'STARTED' });
-    const events = await pool.query(`SELECT 1 FROM outbox WHERE subject = 'events.sync.failed' AND event->'data'->'sync'->>'id' = $1`, [silent.id]);
-    assert.equal(events.rowCount, 1, 'the failure is announced');
-    assert.equal(await markProcessing(pool, silent.id), undefined, 'a late redelivery of its job is dropped');
+    assert.equal((await recordProgress(pool, d1, 5, 10)).verdict, 'superseded');
+    assert.equal(await touchSync(pool, d1), 'superseded');
+    assert.equal(await withTransaction(pool, (tx) => lockClaim(tx, d1)), 'superseded', 'its result would not be committed');
+    assert.equal((await claimSync(pool, d1)).verdict, 'superseded', 'an older delivery never claims back');
+    assert.equal((await recordProgress(pool, d2, 2, 10)).verdict, 'held');
+    const row = await getSync(pool, 't', sync.id);
+    assert.deepEqual([row.status, row.progress], ['PROCESSING', { done: 2, total: 10 }]);
+  });
+
+  test("the race of the issue: an older delivery's retry hook does not put the newer delivery's running sync back to STARTED", async () => {
+    const sync = await startSync(pool, { tenant_id: 't', integration_id: randomUUID(), integration, trigger: 'manual' });
+    const d1: Claim = { syncId: sync.id, generation: 0, delivery: 1 };
+    const d2: Claim = { ...d1, delivery: 2 };
+    await claimSync(pool, d1);
+    await claimSync(pool, d2);
+    // d1 fails and its hook runs: it must neither touch the row nor hand the message back (JobSuperseded).
+    await assert.rejects(waitForRetry(pool, d1), JobSuperseded);
+    assert.equal((await getSync(pool, 't', sync.id)).status, 'PROCESSING');
+    assert.equal((await recordProgress(pool, d2, 3, 3)).verdict, 'held', "the newer delivery's progress still lands");
+    // The holder's own hook does put it back to wait for its next delivery, which then claims it.
+    await waitForRetry(pool, d2);
+    assert.equal((await getSync(pool, 't', sync.id)).status, 'STARTED');
+    assert.equal((await claimSync(pool, { ...d1, delivery: 3 })).verdict, 'held');
+  });
+
+  test('a job of an older generation never claims a sync that expects a newer one; an ended sync drops every job', async () => {
+    const integration_id = randomUUID();
+    const sync = await startSync(pool, { tenant_id: 't', integration_id, integration, trigger: 'manual' });
+    await pool.query('UPDATE syncs SET job_generation = 1 WHERE id = $1', [sync.id]); // the sweeper sent its job again
+    assert.equal((await claimSync(pool, { syncId: sync.id, generation: 0, delivery: 4 })).verdict, 'stale');
+    // Giving up an old job does not fail the sync the new one runs.
+    await failSync(pool)({ sync_id: sync.id, generation: 0 }, { reason: 'exhausted', error: new AppError('UNAVAILABLE', 'x'), deliveries: 5 });
+    assert.equal((await getSync(pool, 't', sync.id)).status, 'STARTED');
+    assert.equal((await claimSync(pool, { syncId: sync.id, generation: 1, delivery: 1 })).verdict, 'held');
+
+    await endSync(pool, sync.id, 'CANCELLED');
+    assert.equal((await claimSync(pool, { syncId: sync.id, generation: 1, delivery: 2 })).verdict, 'ended');
+    assert.equal((await startSync(pool, { tenant_id: 't', integration_id, integration, trigger: 'manual' })).status, 'STARTED', 'no 409 once it ended');
   });
 });

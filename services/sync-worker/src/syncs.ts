@@ -1,8 +1,9 @@
 /** Starting and ending syncs: the state change and its event (and job) always commit together. */
 import { randomUUID } from 'node:crypto';
 import { createdSyncId, jobSubject, type Sync, type SyncJob, type SyncTarget, type SyncTrigger } from '@switchyard/contracts';
-import { AppError, withTransaction, writeEvent, writeMessage, type Pool, type PoolClient } from '@switchyard/kit';
-import { findActive, findSilent, finishSync, insertSync, markWaiting } from './repo/syncs.ts';
+import { AppError, JobSuperseded, withTransaction, writeEvent, writeMessage, type Pool, type PoolClient } from '@switchyard/kit';
+import { markWaiting, type Claim } from './repo/claims.ts';
+import { findActive, finishSync, insertSync } from './repo/syncs.ts';
 
 export const SOURCE = 'switchyard/sync-worker';
 
@@ -25,9 +26,10 @@ export async function startSync(
         tenantId: req.tenant_id,
         integrationId: req.integration_id,
         trigger: req.trigger,
+        target: req.integration,
       });
       if (created) {
-        const job: SyncJob = { sync_id: id, integration_id: req.integration_id, tenant_id: req.tenant_id, integration: req.integration };
+        const job: SyncJob = { sync_id: id, integration_id: req.integration_id, tenant_id: req.tenant_id, integration: req.integration, generation: 0 };
         await writeMessage(tx, jobSubject('sync', job), job, id);
         await writeEvent(tx, SOURCE, 'events.sync.started', { sync, trigger: req.trigger }, { tenantId: req.tenant_id, about: id });
       }
@@ -63,22 +65,12 @@ export async function endSyncIn(
 export const endSync = (pool: Pool, ...args: Parameters<typeof endSyncIn> extends [unknown, ...infer R] ? R : never) =>
   withTransaction(pool, (tx) => endSyncIn(tx, ...args));
 
-/** Fails the syncs whose worker has been silent for `silentMs` (it died and its job will not come back). */
-export async function failSilentSyncs(pool: Pool, silentMs: number): Promise<Sync[]> {
-  const silent = await findSilent(pool, silentMs);
-  const failed = await Promise.all(
-    silent.map((s) =>
-      endSync(pool, s.id, 'FAILED', {
-        error: { code: 'WORKER_LOST', message: 'the worker running this sync stopped and no other worker took it over' },
-      }),
-    ),
-  );
-  return failed.filter((s): s is Sync => s !== undefined);
-}
-
 /**
- * A sync whose attempt failed and will be tried again waits as STARTED: the
- * sweeper watches PROCESSING syncs only, so a long backoff is not taken for a
- * dead worker.
+ * A sync whose attempt failed and will be tried again waits as STARTED until
+ * its job's next delivery claims it. Only the delivery holding the claim may
+ * do that: a hook of an older delivery (its ack wait ran out and a newer one
+ * took the sync over) leaves both the row and the message to the newer one.
  */
-export const waitForRetry = (pool: Pool, syncId: string): Promise<void> => markWaiting(pool, syncId);
+export async function waitForRetry(pool: Pool, claim: Claim): Promise<void> {
+  if ((await markWaiting(pool, claim)) === 'superseded') throw new JobSuperseded(`sync ${claim.syncId} is held by a newer delivery`);
+}

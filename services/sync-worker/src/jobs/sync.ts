@@ -2,13 +2,15 @@
  * The sync job, in named steps: claim the sync, reveal the credential (the
  * only path to plaintext), discover the catalog, then commit the snapshot,
  * its drift and the result together. Safe to run again for the same sync.
+ * Every step after the claim holds it (repo/claims.ts): a delivery that lost
+ * it stops, and leaves the message alone when a newer delivery holds it.
  */
 import { ConnectionFailure, diffCatalogs, discover, type TargetPolicy } from '@switchyard/connectors';
 import { credentialRequests, PostgresCredential, type Catalog, type SyncJob } from '@switchyard/contracts';
-import { AppError, isAppError, withTransaction, writeEvent, type JobContext, type JobFailure, type Logger, type Pool, type RpcClient } from '@switchyard/kit';
+import { AppError, isAppError, JobSuperseded, withTransaction, writeEvent, type JobContext, type JobFailure, type Logger, type Pool, type RpcClient } from '@switchyard/kit';
 import type { Config } from '../config.ts';
 import { latestSnapshotId, loadSnapshot, saveChanges, saveSnapshot } from '../repo/catalogs.ts';
-import { lockSyncStatus, markProcessing } from '../repo/syncs.ts';
+import { claimSync, lockClaim, type Claim, type ClaimVerdict } from '../repo/claims.ts';
 import { endSync, endSyncIn, SOURCE } from '../syncs.ts';
 import { ProgressTracker } from './progress.ts';
 
@@ -24,18 +26,31 @@ export interface SyncDeps {
 
 const deleted = { code: 'INTEGRATION_DELETED', message: 'the integration was deleted' };
 
+/**
+ * A claim that no longer holds ends this delivery: quietly (the job is acked)
+ * when the sync ended or a newer job runs it, by leaving the message to the
+ * newer delivery that holds it.
+ */
+function lost(verdict: Exclude<ClaimVerdict, 'held'>, log: Logger, what: string): void {
+  if (verdict === 'superseded') throw new JobSuperseded(`a newer delivery holds the sync (${what})`);
+  log.info({ verdict }, `${what}: the sync ${verdict === 'ended' ? 'ended' : 'runs under a newer job'}; job dropped`);
+}
+
 export const runSync = (d: SyncDeps) => async (job: SyncJob, ctx: JobContext): Promise<void> => {
-  if (!(await markProcessing(d.pool, job.sync_id))) return ctx.log.info({ sync_id: job.sync_id }, 'sync already ended; job dropped');
-  const log = ctx.log.child({ sync_id: job.sync_id, integration_id: job.integration_id, tenant_id: job.tenant_id });
+  const claim: Claim = { syncId: job.sync_id, generation: job.generation, delivery: ctx.attempt };
+  const log = ctx.log.child({ sync_id: job.sync_id, integration_id: job.integration_id, tenant_id: job.tenant_id, generation: job.generation });
+  const claimed = await claimSync(d.pool, claim);
+  if (claimed.verdict !== 'held') return lost(claimed.verdict, log, 'claim');
 
   const credential = await reveal(d, job);
   if (!credential) return void (await endSync(d.pool, job.sync_id, 'CANCELLED', { error: deleted }));
 
-  const catalog = await discoverCatalog(d, job, credential, ctx, log);
-  if (!catalog) return log.info('sync cancelled while discovering');
+  const found = await discoverCatalog(d, job, claim, credential, ctx, log);
+  if (!found.catalog) return lost(found.lost, log, 'discovery');
 
-  const { committed, summary } = await commit(d, job, catalog);
-  log.info({ ...summary, attempt: ctx.attempt }, committed ? 'sync completed' : 'sync ended elsewhere; result dropped');
+  const { verdict, summary } = await commit(d, job, claim, found.catalog);
+  if (verdict !== 'held') return lost(verdict, log, 'result');
+  log.info({ ...summary, attempt: ctx.attempt }, 'sync completed');
 };
 
 /** The credential, or undefined when it is gone (the integration was deleted: its credential goes first). */
@@ -49,12 +64,19 @@ async function reveal(d: SyncDeps, job: SyncJob): Promise<PostgresCredential | u
   }
 }
 
-/** The customer's catalog, or undefined when the sync was cancelled meanwhile. */
-async function discoverCatalog(d: SyncDeps, job: SyncJob, credential: PostgresCredential, ctx: JobContext, log: Logger) {
+/** The customer's catalog, or how the claim was lost meanwhile (the sync cancelled, say). */
+async function discoverCatalog(
+  d: SyncDeps,
+  job: SyncJob,
+  claim: Claim,
+  credential: PostgresCredential,
+  ctx: JobContext,
+  log: Logger,
+): Promise<{ catalog: Catalog; lost?: undefined } | { catalog?: undefined; lost: Exclude<ClaimVerdict, 'held'> }> {
   const progress = new ProgressTracker({
     pool: d.pool,
     log,
-    syncId: job.sync_id,
+    claim,
     tenantId: job.tenant_id,
     heartbeatMs: Math.max(1_000, d.config.SYNC_ACK_WAIT_MS / 3),
     working: ctx.working,
@@ -73,22 +95,22 @@ async function discoverCatalog(d: SyncDeps, job: SyncJob, credential: PostgresCr
     });
   } catch (err) {
     await progress.settle();
-    if (progress.cancelled.signal.aborted) return undefined;
+    if (progress.lost) return { lost: progress.lost };
     if (ctx.signal.aborted) throw err;
     if (err instanceof ConnectionFailure)
       throw new AppError('CONNECTION_FAILED', err.message, { details: { reason: err.reason }, retryable: err.retryable, cause: err });
     throw err;
   }
   await progress.settle();
-  return progress.cancelled.signal.aborted ? undefined : catalog;
+  return progress.lost ? { lost: progress.lost } : { catalog };
 }
 
 /**
  * Snapshot, drift, events and COMPLETED commit together, with the sync's row
- * locked: a cancel either wins before this (and nothing is stored) or sees
- * COMPLETED.
+ * locked and the claim still held: a cancel (or a newer delivery) either wins
+ * before this (and nothing is stored) or sees COMPLETED.
  */
-async function commit(d: SyncDeps, job: SyncJob, catalog: Catalog) {
+async function commit(d: SyncDeps, job: SyncJob, claim: Claim, catalog: Catalog) {
   const previousId = await latestSnapshotId(d.pool, job.tenant_id, job.integration_id);
   const previous = previousId && previousId !== job.sync_id ? await loadSnapshot(d.pool, previousId) : undefined;
   const changes = previous ? diffCatalogs(previous, catalog) : [];
@@ -99,8 +121,9 @@ async function commit(d: SyncDeps, job: SyncJob, catalog: Catalog) {
     changes: changes.length,
   };
   const owner = { syncId: job.sync_id, tenantId: job.tenant_id, integrationId: job.integration_id };
-  const committed = await withTransaction(d.pool, async (tx) => {
-    if ((await lockSyncStatus(tx, job.sync_id)) !== 'PROCESSING') return false;
+  const verdict = await withTransaction(d.pool, async (tx) => {
+    const held = await lockClaim(tx, claim);
+    if (held !== 'held') return held;
     await saveSnapshot(tx, owner, catalog);
     if (previousId && changes.length) {
       await saveChanges(tx, { ...owner, previousSyncId: previousId, changes });
@@ -121,15 +144,15 @@ async function commit(d: SyncDeps, job: SyncJob, catalog: Catalog) {
       );
     }
     await endSyncIn(tx, job.sync_id, 'COMPLETED', { summary });
-    return true;
+    return held;
   });
-  return { committed, summary };
+  return { verdict, summary };
 }
 
-/** A job given up (permanent error, or out of deliveries): the sync fails with its reason. */
+/** A job given up (permanent error, or out of deliveries): the sync fails with its reason, unless a newer job runs it. */
 export const failSync = (pool: Pool) => async (payload: unknown, failure: JobFailure) => {
   const job = payload as Partial<SyncJob> | null;
   if (!job?.sync_id) return;
   const reason = typeof failure.error.details?.reason === 'string' ? failure.error.details.reason : failure.error.code;
-  await endSync(pool, job.sync_id, 'FAILED', { error: { code: reason, message: failure.error.message } });
+  await endSync(pool, job.sync_id, 'FAILED', { error: { code: reason, message: failure.error.message }, generation: job.generation ?? 0 });
 };
