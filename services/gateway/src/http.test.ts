@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,7 @@ import { dropSchema, testConfig, uniqueName } from '@switchyard/kit/testing';
 import type { FastifyInstance } from 'fastify';
 import { Config } from './config.ts';
 import { buildHttp } from './http.ts';
+import { jsonDepth } from './json-body.ts';
 import { createApiKey } from './repo/api-keys.ts';
 
 const logs: string[] = [];
@@ -126,6 +128,22 @@ describe('gateway HTTP API', () => {
     }
     const cursor = await req('GET', '/v1/api-keys?cursor=garbage', admin);
     assert.deepEqual(cursor.json().errors, [{ field: 'query.cursor', message: 'not a valid cursor' }]);
+  });
+
+  test('JSON nested deeper than 64 levels is a 400 problem, also on a route that takes no body (whose Idempotency-Key fingerprint used to overflow: a 500)', async () => {
+    const deep = `{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    for (const [url, headers] of [
+      ['/v1/api-keys', {}],
+      [`/v1/integrations/${randomUUID()}/syncs`, { 'idempotency-key': 'deep-1' }],
+    ] as const) {
+      const res = await req('POST', url, admin, deep, headers);
+      assert.equal(res.statusCode, 400, url);
+      assert.match(res.headers['content-type'] as string, /^application\/problem\+json/);
+      assert.match(res.json().detail, /nested deeper than 64/);
+    }
+    // Brackets inside strings are text, not nesting.
+    assert.equal(jsonDepth(JSON.stringify({ name: '['.repeat(500), x: ['\\"[', { y: 1 }] })), 3);
+    assert.equal((await req('POST', '/v1/api-keys', admin, { name: `[{${'['.repeat(90)}`, role: 'viewer' })).statusCode, 201);
   });
 
   test('listing pages through every key once with the cursor', async () => {

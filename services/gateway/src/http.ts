@@ -10,6 +10,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { registerAuth } from './auth.ts';
 import { registerIdempotency } from './idempotency.ts';
+import { registerJsonBody } from './json-body.ts';
 import type { Config } from './config.ts';
 import { problem, sendProblem, toProblem } from './problem.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -32,6 +33,7 @@ export async function buildHttp(rt: Runtime, config: Config, fastifyOtel?: { plu
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  registerJsonBody(app);
 
   if (fastifyOtel) await app.register(fastifyOtel.plugin() as never);
 
