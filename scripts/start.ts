@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { redactUrl } from '@switchyard/kit';
-import { buildServices, compiledCli, ensureInfra, ROOT, startAll, stopAll, type RunningService } from '@switchyard/kit/local';
+import { buildServices, compiledCli, ensureInfra, provisionNats, ROOT, startAll, stopAll, type RunningService } from '@switchyard/kit/local';
 
 const dev = process.argv.includes('--dev');
 const run = promisify(execFile);
@@ -29,6 +29,9 @@ async function main() {
     const built = await buildServices();
     if (built.length) say(`compiled ${built.join(', ')}`);
   }
+  // Streams and consumers, before the services that use them (the provisioning identity's job).
+  const nats = process.env.NATS_USER ? { user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD ?? '' } : undefined;
+  await provisionNats(env.NATS_URL, process.env, nats);
 
   // The key is made while the services start: the CLI and the gateway migrate the gateway's schema under one advisory lock.
   const cliCommand = dev ? ['--import', 'tsx', join(ROOT, 'services/gateway/src/cli.ts')] : ['--enable-source-maps', compiledCli()];

@@ -39,8 +39,6 @@ export const baseConfig = (defaults: { healthPort: number }) =>
       }),
     NATS_USER: z.string().optional(),
     NATS_PASSWORD: z.string().optional(),
-    // 3 on a NATS cluster (R3 streams survive a node loss); 1 on a single server.
-    NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
     HEALTH_HOST: z.string().default('0.0.0.0'),
     HEALTH_PORT: port.default(defaults.healthPort),
     INSTANCE_ID: z.string().min(1).optional(),

@@ -8,6 +8,7 @@ export * from './logger.ts';
 export * from './main.ts';
 export * from './nats.ts';
 export * from './outbox.ts';
+export * from './provision.ts';
 export * from './redis.ts';
 export * from './rpc.ts';
 export * from './runtime.ts';

@@ -4,13 +4,11 @@ import {
   inboxPrefix,
   signals,
   statusRequests,
-  streams as allStreams,
   type DependencyHealth,
   type EventSubject,
   type RequestRoute,
   type ServiceName,
   type ServiceStatus,
-  type StreamDef,
 } from '@switchyard/contracts';
 import type { z } from 'zod';
 import type { BaseConfig } from './config.ts';
@@ -19,7 +17,7 @@ import { dispatchEvents, EventEnvelope, type EventConsumerDef, type EventHandler
 import { probe, startHealthServer, type State } from './health.ts';
 import { JobRunner, type JobRunnerOptions } from './jobs.ts';
 import type { Logger } from './logger.ts';
-import { connectNats, provision, type NatsConnection } from './nats.ts';
+import { connectNats, type NatsConnection } from './nats.ts';
 import { OutboxRelay } from './outbox.ts';
 import { createRedis, type RedisClient } from './redis.ts';
 import { RpcClient, serveRequests, type Handlers } from './rpc.ts';
@@ -127,7 +125,6 @@ export class Runtime {
     });
     this.shutdown.on('nats', 'nats drain', () => (this.nc.isClosed() ? undefined : this.nc.drain()));
     this.rpc = new RpcClient(this.nc);
-    await provision(this.nc, { streams: Object.values(allStreams) as StreamDef[], replicas: config.NATS_STREAM_REPLICAS });
 
     this.serve({ status: statusRequests[this.service] }, { status: async () => this.status() });
     this.startHeartbeat();
@@ -204,7 +201,13 @@ export class Runtime {
     return relay;
   }
 
-  markReady(): void {
+  /**
+   * Ready once the server has every subscription this instance made (a flush
+   * round trip): a request sent right after "ready" from another connection
+   * must find a responder.
+   */
+  async markReady(): Promise<void> {
+    await this.nc.flush().catch(() => {});
     // A signal during start-up already began the drain: stay draining.
     if (this.state === 'draining') return;
     this.state = 'ready';

@@ -5,15 +5,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
+import { PROVISIONER, SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
 import {
   buildServices,
   compiledCli,
   DEFAULTS,
   dropDatabase,
   ensureDatabase,
-  NATS_CONFIG_PATH,
+  NATS_AUTH_CONFIG_PATH,
   passwordVar,
+  provisionNats,
   ROOT,
   startAll,
   startService,
@@ -38,7 +39,7 @@ export interface IsolatedSystem {
   /** Kills one service (SIGKILL: no drain) and starts a fresh process of it. */
   killAndRestart(name: ServiceName): Promise<void>;
   /** Environment for one service (its NATS user when permissions are on). */
-  envFor(name: ServiceName | 'operator'): Record<string, string>;
+  envFor(name: ServiceName | 'operator' | typeof PROVISIONER): Record<string, string>;
   stop(): Promise<(number | string)[]>;
 }
 
@@ -63,9 +64,9 @@ export async function startSystem(
   const gatewayPort = await freePort();
   const ports = await Promise.all(SERVICE_NAMES.map(() => freePort()));
   const healthPorts = Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, ports[i]])) as Record<ServiceName, number>;
-  const users = [...SERVICE_NAMES, 'operator'];
+  const users = [...SERVICE_NAMES, 'operator', PROVISIONER];
   const natsOpts = opts.natsPermissions
-    ? { configFile: NATS_CONFIG_PATH, env: Object.fromEntries(users.map((u) => [passwordVar(u), `${u}-${randomBytes(6).toString('hex')}`])) }
+    ? { configFile: NATS_AUTH_CONFIG_PATH, env: Object.fromEntries(users.map((u) => [passwordVar(u), `${u}-${randomBytes(6).toString('hex')}`])) }
     : {};
   const natsUser = (name: string): Record<string, string> =>
     opts.natsPermissions ? { NATS_USER: name, NATS_PASSWORD: natsOpts.env![passwordVar(name)]! } : {};
@@ -118,6 +119,9 @@ export async function startSystem(
     throw new Error(`admin key: ${cli.stderr}`);
   }
   sys.adminKey = cli.stdout.trim();
+  // The provisioning step, as npm start (and a Kubernetes Job) runs it before the services.
+  const p = natsUser(PROVISIONER);
+  await provisionNats(sys.nats.url, sys.env, p.NATS_USER ? { user: p.NATS_USER, pass: p.NATS_PASSWORD! } : undefined);
   if (opts.services !== false) await sys.startServices();
   return sys;
 }
