@@ -152,13 +152,13 @@ export class Harness {
   }
 }
 
-/** Waits for `p` to fail with `code` and returns the error, for the test to look closer. */
-export async function rejection(p: Promise<unknown>, code: ErrorCode): Promise<AppError> {
+/** Waits for `p` to fail with `code` and returns the error, for the test to look closer; `what` names the call. */
+export async function rejection(p: Promise<unknown>, code: ErrorCode, what = 'the request'): Promise<AppError> {
   const err = await p.then(
-    () => assert.fail(`expected ${code}, got an answer`),
+    () => assert.fail(`${what}: expected ${code}, got an answer`),
     (e: unknown) => e,
   );
-  assert.ok(err instanceof AppError, `expected an AppError, got ${String(err)}`);
-  assert.equal(err.code, code, err.message);
+  assert.ok(err instanceof AppError, `${what}: expected an AppError, got ${String(err)}`);
+  assert.equal(err.code, code, `${what}: ${err.message}`);
   return err;
 }
