@@ -123,7 +123,7 @@ describe('integrations.create', () => {
     test(`if the ${table === 'integrations' ? 'record' : 'created event'} cannot be written, nothing is kept and the stored credential is deleted again`, async () => {
       const [stored, started] = await Promise.all([h.tap(credentialRequests.store), h.tap(syncRequests.start)]);
       const t = tenant();
-      const refused = await refuseInserts(table, t);
+      const refused = await h.refuseInserts(table, t);
       try {
         await rejection(create(t), 'INTERNAL');
       } finally {
@@ -138,12 +138,3 @@ describe('integrations.create', () => {
       assert.deepEqual(started.filter((r) => r.tenant_id === t), []);
     });
 });
-
-/** Makes PostgreSQL refuse the tenant's inserts into a table of the integrations schema until lift(). */
-async function refuseInserts(table: 'integrations' | 'outbox', tenantId: string) {
-  const column = table === 'integrations' ? 'NEW.tenant_id' : "NEW.event->>'tenantid'";
-  await h.integrations.pool.query(`
-    CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
-    CREATE TRIGGER refuse_insert BEFORE INSERT ON ${table} FOR EACH ROW WHEN (${column} = '${tenantId}') EXECUTE FUNCTION refuse_insert();`);
-  return { lift: () => h.integrations.pool.query(`DROP TRIGGER refuse_insert ON ${table}; DROP FUNCTION refuse_insert()`) };
-}

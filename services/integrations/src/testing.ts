@@ -135,6 +135,19 @@ export class Harness {
     return rows.map((r) => eventSchema(r.subject).parse(r.event) as CloudEvent);
   }
 
+  /**
+   * Makes PostgreSQL refuse the tenant's inserts into a table of the
+   * integrations schema (a real failure inside the service's transaction) until lift().
+   */
+  async refuseInserts(table: 'integrations' | 'outbox', tenantId: string): Promise<{ lift(): Promise<void> }> {
+    const pool = this.integrations.pool;
+    const column = table === 'integrations' ? 'NEW.tenant_id' : "NEW.event->>'tenantid'";
+    await pool.query(`
+      CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+      CREATE TRIGGER refuse_insert BEFORE INSERT ON ${table} FOR EACH ROW WHEN (${column} = '${tenantId}') EXECUTE FUNCTION refuse_insert();`);
+    return { lift: async () => void (await pool.query(`DROP TRIGGER refuse_insert ON ${table}; DROP FUNCTION refuse_insert()`)) };
+  }
+
   /** The latest event on `subject` in the EVENTS stream, as the services consuming it receive it. */
   async lastPublished(subject: EventSubject): Promise<{ msgId: string | undefined; event: CloudEvent } | undefined> {
     const jsm = await jetstreamManager(this.nc);
