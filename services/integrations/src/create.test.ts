@@ -25,7 +25,9 @@ const create = (tenant_id: string, body: Partial<CreateIntegrationBody> = {}) =>
 
 describe('integrations.create', () => {
   beforeAll(async () => {
-    [h, cluster] = await Promise.all([Harness.start(), startCustomerPostgres({ password: 'the-right-one' })]);
+    // Both at once; settled, so that afterAll stops whichever started when the other did not.
+    const started = await Promise.allSettled([Harness.start().then((x) => (h = x)), startCustomerPostgres({ password: 'the-right-one' }).then((c) => (cluster = c))]);
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
   });
 
   afterEach(() => h.closeTaps());

@@ -27,38 +27,25 @@ export type Tapped<R extends RequestRoute> = z.output<R['request']>[];
 
 export class Harness {
   /** Asks the integrations service through NATS, as the gateway does (its own connection: it outlives any service). */
-  readonly caller: RpcClient;
+  caller!: RpcClient;
+  /** A throwaway database on the local PostgreSQL (trust auth: any password connects). */
+  customer!: TestDatabase;
   integrations!: Runtime;
   credentials!: Replica;
   syncWorker?: Runtime;
+  private nc!: NatsConnection;
   private readonly schemas: string[] = [];
   private readonly taps: Subscription[] = [];
   private readonly credentialsSchema: string;
 
-  private constructor(
-    private readonly creds: CredentialsHarness,
-    private readonly nc: NatsConnection,
-    /** A throwaway database on the local PostgreSQL (trust auth: any password connects). */
-    readonly customer: TestDatabase,
-  ) {
-    this.caller = new RpcClient(nc);
+  private constructor(private readonly creds: CredentialsHarness) {
     this.credentialsSchema = creds.schema();
   }
 
   static async start(): Promise<Harness> {
-    const creds = await CredentialsHarness.start();
-    const [nc, customer] = await Promise.all([
-      connectNats({ servers: creds.natsUrl, name: uniqueName('integrations-test-caller'), log: testLogger('caller') }),
-      createDatabase('integrations_customer'),
-    ]);
-    const h = new Harness(creds, nc, customer);
+    const h = new Harness(await CredentialsHarness.start());
     try {
-      await h.startCredentials();
-      await h.startSyncWorker();
-      h.integrations = await h.runtime('integrations', definition.migrationsDir, async (rt) => {
-        const config = testConfig({ NATS_URL: creds.natsUrl }, Config);
-        await buildApp(rt, config);
-      });
+      await h.init();
     } catch (err) {
       await h.stop();
       throw err;
@@ -66,9 +53,25 @@ export class Harness {
     return h;
   }
 
-  /** Starts a credentials replica on this harness's credentials schema (again, after stopCredentials). */
+  private async init() {
+    this.nc = await connectNats({ servers: this.creds.natsUrl, name: uniqueName('integrations-test-caller'), log: testLogger('caller') });
+    this.caller = new RpcClient(this.nc);
+    this.customer = await createDatabase('integrations_customer');
+    await this.startCredentials();
+    await this.startSyncWorker();
+    this.integrations = await this.runtime('integrations', definition.migrationsDir, async (rt) => {
+      await buildApp(rt, testConfig({ NATS_URL: this.creds.natsUrl }, Config));
+    });
+  }
+
+  /**
+   * Starts a credentials replica on this harness's credentials schema (again, after stopCredentials).
+   * Each start ends with a flush: a replica is ready once its subscriptions are sent, but the caller asks on
+   * another connection, which could reach the server first and find no responders.
+   */
   async startCredentials(): Promise<void> {
     this.credentials = await this.creds.replica(this.credentialsSchema);
+    await this.credentials.rt.nc.flush();
   }
 
   /** Stops the credentials service: requests to it then find no responder. */
@@ -104,6 +107,7 @@ export class Harness {
       throw err;
     }
     rt.markReady();
+    await rt.nc.flush();
     return rt;
   }
 
@@ -155,13 +159,14 @@ export class Harness {
     return m ? { msgId: m.header.get('Nats-Msg-Id'), event: eventSchema(subject).parse(m.json()) as CloudEvent } : undefined;
   }
 
+  /** Stops what started (all of it, or what a failed start left running) and drops the schemas and the database. */
   async stop(): Promise<void> {
     await Promise.allSettled([this.integrations?.stop('test'), this.syncWorker?.stop('test')]);
-    await this.nc.close();
+    await this.nc?.close();
     await this.creds.stop();
     const databaseUrl = testConfig().DATABASE_URL;
     for (const s of this.schemas) await dropSchema(databaseUrl, s);
-    await this.customer.drop();
+    await this.customer?.drop();
   }
 }
 
