@@ -29,7 +29,10 @@ async function changePassword(password: string, current: string) {
 describe('integrations.test_connection and .credentials.replace', () => {
   beforeAll(async () => {
     // Both at once; settled, so that afterAll stops whichever started when the other did not.
-    const started = await Promise.allSettled([Harness.start().then((x) => (h = x)), startCustomerPostgres({ password: 'first-password' }).then((c) => (cluster = c))]);
+    const started = await Promise.allSettled([
+      Harness.start().then((x) => (h = x)),
+      startCustomerPostgres({ password: 'first-password' }).then((c) => (cluster = c)),
+    ]);
     for (const r of started) if (r.status === 'rejected') throw r.reason;
   });
 

@@ -26,7 +26,10 @@ const create = (tenant_id: string, body: Partial<CreateIntegrationBody> = {}) =>
 describe('integrations.create', () => {
   beforeAll(async () => {
     // Both at once; settled, so that afterAll stops whichever started when the other did not.
-    const started = await Promise.allSettled([Harness.start().then((x) => (h = x)), startCustomerPostgres({ password: 'the-right-one' }).then((c) => (cluster = c))]);
+    const started = await Promise.allSettled([
+      Harness.start().then((x) => (h = x)),
+      startCustomerPostgres({ password: 'the-right-one' }).then((c) => (cluster = c)),
+    ]);
     for (const r of started) if (r.status === 'rejected') throw r.reason;
   });
 
