@@ -11,7 +11,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { createDatabase, type TestDatabase } from '@switchyard/connectors/testing';
 import { eventSchema, streams, syncRequests, type CloudEvent, type ErrorCode, type EventSubject, type RequestRoute } from '@switchyard/contracts';
-import { AppError, connectNats, RpcClient, Runtime } from '@switchyard/kit';
+import { AppError, connectNats, provisionAll, ProvisionSettings, RpcClient, Runtime } from '@switchyard/kit';
 import { dropSchema, testConfig, testLogger, uniqueName } from '@switchyard/kit/testing';
 import type { z } from 'zod';
 import { Harness as CredentialsHarness, type Replica } from '../../credentials/src/testing.ts';
@@ -55,6 +55,8 @@ export class Harness {
 
   private async init() {
     this.nc = await connectNats({ servers: this.creds.natsUrl, name: uniqueName('integrations-test-caller'), log: testLogger('caller') });
+    // The provisioning step (this private server has no users: the caller may provision).
+    await provisionAll(this.nc, ProvisionSettings.parse({}));
     this.caller = new RpcClient(this.nc);
     this.customer = await createDatabase('integrations_customer');
     await this.startCredentials();
