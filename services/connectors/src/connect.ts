@@ -2,7 +2,7 @@ import type { ConnectionFailureReason, PostgresCredential } from '@switchyard/co
 import type { Client, ClientConfig } from 'pg';
 import { classify, ConnectionFailure, seconds, type Phase, type Target } from './errors.ts';
 import { pg } from './pg.ts';
-import { resolveTarget, type TargetPolicy } from './target-policy.ts';
+import { resolveTarget, type TargetPolicy } from '@switchyard/kit';
 
 export const APPLICATION_NAME = 'switchyard';
 
@@ -163,7 +163,7 @@ export function connect(cred: PostgresCredential, opts: ConnectOptions): Promise
       try {
         address = await resolveTarget(cred.host, opts.policy);
       } catch (err) {
-        throw err instanceof ConnectionFailure ? err : classify(err, target, 'connect', opts.timeoutMs);
+        throw classify(err, target, 'connect', opts.timeoutMs);
       }
       pinned = { host: address };
     }

@@ -2,7 +2,7 @@ import type { Catalog, CatalogEnum, CatalogRelation, PostgresCredential } from '
 import { assemble, byName, byText, relationshipsOf, type BatchRows, type ConstraintRow, type IndexRow, type RelationRow } from './assemble.ts';
 import * as sql from './catalog-sql.ts';
 import { close, connect, sessionFailure, targetOf } from './connect.ts';
-import type { TargetPolicy } from './target-policy.ts';
+import type { TargetPolicy } from '@switchyard/kit';
 
 export interface DiscoverOptions {
   /** Only these schemas (default: every schema but the system's). */

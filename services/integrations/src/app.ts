@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { targetPolicyFrom } from '@switchyard/connectors';
 import { integrationRequests } from '@switchyard/contracts';
-import type { Handlers, Runtime } from '@switchyard/kit';
+import { targetPolicyFrom, type Handlers, type Runtime } from '@switchyard/kit';
 import { Config } from './config.ts';
 import type { Deps } from './handlers/deps.ts';
 import { connect } from './handlers/integrations.connect.ts';

@@ -1,6 +1,6 @@
-import { ConnectionFailure, testConnection, type TargetPolicy } from '@switchyard/connectors';
+import { ConnectionFailure, testConnection } from '@switchyard/connectors';
 import type { ConnectionTest, PostgresCredential } from '@switchyard/contracts';
-import { AppError } from '@switchyard/kit';
+import { AppError, type TargetPolicy } from '@switchyard/kit';
 
 /** Tries a credential for real; a failure is a 400 that says why (never the password). */
 /** How far a connection attempt may go: its time bound and which addresses it may reach. */

@@ -1,12 +1,13 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import type { ConnectionFailureReason } from '@switchyard/contracts';
 import { z } from 'zod';
-import { ConnectionFailure } from './errors.ts';
 
 /**
- * Which addresses a customer's credential may point Switchyard at. A hosted
- * Switchyard must not connect into its own network (its database, metadata
- * endpoints, other tenants' neighbours) because a tenant typed that host.
+ * Which addresses a customer's credential (a database host, a webhook URL) may
+ * point Switchyard at. A hosted Switchyard must not connect into its own
+ * network (its database, metadata endpoints, other tenants' neighbours)
+ * because a tenant typed that host.
  */
 export interface TargetPolicy {
   allowPrivate: boolean;
@@ -24,6 +25,21 @@ const privateRanges = new BlockList();
 for (const [a, p] of PRIVATE_V4) privateRanges.addSubnet(a, p, 'ipv4');
 for (const [a, p] of PRIVATE_V6) privateRanges.addSubnet(a, p, 'ipv6');
 
+/**
+ * Why a target cannot be used. The message is safe to show the tenant (it
+ * names the host they gave); connectors turn it into their own failure type.
+ */
+export class TargetError extends Error {
+  override name = 'TargetError';
+  constructor(
+    readonly reason: Extract<ConnectionFailureReason, 'TARGET_NOT_ALLOWED' | 'HOST_NOT_FOUND' | 'TIMEOUT'>,
+    message: string,
+    readonly retryable = false,
+  ) {
+    super(message);
+  }
+}
+
 const family = (address: string) => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
 
 /** `::ffff:127.0.0.1` is 127.0.0.1: an IPv4-mapped address is judged as the IPv4 address it carries. */
@@ -32,7 +48,7 @@ const unmapped = (address: string) => {
   return m ? m[1]! : address;
 };
 
-/** Environment variables of the services that connect to customer databases. */
+/** Environment variables of the services that connect to customer-supplied targets. */
 export const targetPolicyConfig = {
   CONNECTOR_PRIVATE_TARGETS: z.enum(['allow', 'deny']).optional(),
   CONNECTOR_ALLOWED_CIDRS: z
@@ -73,9 +89,8 @@ export async function resolveTarget(host: string, policy: TargetPolicy): Promise
     const f = family(a);
     if (policy.allowPrivate || !privateRanges.check(a, f) || allowed.check(a, f)) return address;
   }
-  throw new ConnectionFailure(
+  throw new TargetError(
     'TARGET_NOT_ALLOWED',
     `${host} resolves to a private or reserved address (${addresses.map((a) => a.address).join(', ')}); this Switchyard connects only to public addresses`,
-    { retryable: false },
   );
 }

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'vitest';
 import { z } from 'zod';
-import { testConnection } from './connect.ts';
-import { ConnectionFailure } from './errors.ts';
-import { resolveTarget, targetPolicyConfig, targetPolicyFrom } from './target-policy.ts';
+import { resolveTarget, TargetError, targetPolicyConfig, targetPolicyFrom } from './target-policy.ts';
 
 const deny = { allowPrivate: false, allowCidrs: [] };
-const local = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+
+const refused = (host: string) => (err: unknown) => err instanceof TargetError && err.reason === 'TARGET_NOT_ALLOWED' && !err.retryable && err.message.includes(host);
 
 describe('target policy', () => {
   test('refuses loopback, private, link-local and metadata addresses, by address or by name', async () => {
     for (const host of ['127.0.0.1', 'localhost', '10.1.2.3', '172.20.0.5', '192.168.1.1', '169.254.169.254', '100.64.0.1', '::1', 'fd00::1', '::ffff:127.0.0.1']) {
-      await assert.rejects(resolveTarget(host, deny), (err) => err instanceof ConnectionFailure && err.reason === 'TARGET_NOT_ALLOWED' && !err.retryable, host);
+      await assert.rejects(resolveTarget(host, deny), refused(host), host);
     }
   });
 
@@ -19,13 +18,6 @@ describe('target policy', () => {
     assert.equal(await resolveTarget('203.0.113.10', deny), '203.0.113.10');
     assert.equal(await resolveTarget('10.20.1.1', { allowPrivate: false, allowCidrs: ['10.20.0.0/16'] }), '10.20.1.1');
     assert.equal(await resolveTarget('127.0.0.1', { allowPrivate: true, allowCidrs: [] }), '127.0.0.1');
-  });
-
-  test('a refused host is never connected to; an allowed name is connected to at the address that was checked', async () => {
-    const cred = { host: 'localhost', port: Number(local.port || 5432), username: local.username || 'postgres', password: 'x', database_name: 'postgres', sslmode: 'disable' as const };
-    await assert.rejects(testConnection(cred, { timeoutMs: 2_000, policy: deny }), (err) => err instanceof ConnectionFailure && err.reason === 'TARGET_NOT_ALLOWED');
-    const ok = await testConnection(cred, { timeoutMs: 5_000, policy: { allowPrivate: false, allowCidrs: ['127.0.0.0/8', '::1/128'] } });
-    assert.match(ok.server_version, /^\d+/);
   });
 
   test('production refuses private targets unless told otherwise; elsewhere they are allowed', () => {
