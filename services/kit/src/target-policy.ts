@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import type { ConnectionFailureReason } from '@switchyard/contracts';
 import { z } from 'zod';
+import { embeddedV4, isSpecialAddress, withoutZone } from './special-addresses.ts';
 
 /**
  * Which addresses a customer's credential (a database host, a webhook URL) may
@@ -14,16 +15,6 @@ export interface TargetPolicy {
   /** Exceptions to the private ranges, e.g. a peered VPC: "10.20.0.0/16". */
   allowCidrs: readonly string[];
 }
-
-const PRIVATE_V4: [string, number][] = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
-  ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-];
-const PRIVATE_V6: [string, number][] = [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]];
-
-const privateRanges = new BlockList();
-for (const [a, p] of PRIVATE_V4) privateRanges.addSubnet(a, p, 'ipv4');
-for (const [a, p] of PRIVATE_V6) privateRanges.addSubnet(a, p, 'ipv6');
 
 /**
  * Why a target cannot be used. The message is safe to show the tenant (it
@@ -42,10 +33,11 @@ export class TargetError extends Error {
 
 const family = (address: string) => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
 
-/** `::ffff:127.0.0.1` is 127.0.0.1: an IPv4-mapped address is judged as the IPv4 address it carries. */
-const unmapped = (address: string) => {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return m ? m[1]! : address;
+/** "10.20.0.0/16", "fd00::/8": an address and a prefix length its family allows. */
+const isCidr = (c: string) => {
+  const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(c);
+  const kind = m ? isIP(m[1]!) : 0;
+  return kind !== 0 && Number(m![2]) <= (kind === 4 ? 32 : 128);
 };
 
 /** Environment variables of the services that connect to customer-supplied targets. */
@@ -55,7 +47,7 @@ export const targetPolicyConfig = {
     .string()
     .optional()
     .refine(
-      (v) => !v || v.split(',').every((c) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(c.trim()) && isIP(c.trim().split('/')[0]!) !== 0),
+      (v) => !v || v.split(',').every((c) => isCidr(c.trim())),
       { message: 'must be a comma-separated list of CIDR ranges, e.g. 10.20.0.0/16,fd00::/8' },
     ),
 };
@@ -84,10 +76,15 @@ export async function resolveTarget(host: string, policy: TargetPolicy): Promise
     const [a, p] = c.split('/');
     allowed.addSubnet(a!, Number(p), family(a!));
   }
+  // An address that carries an IPv4 address (::ffff:10.20.1.1, a NAT64 or 6to4
+  // form) is allowed by a range that holds either of the two.
+  const inAllowed = (address: string) => {
+    const a = withoutZone(address);
+    const v4 = embeddedV4(a);
+    return allowed.check(a, family(a)) || (typeof v4 === 'string' && allowed.check(v4, 'ipv4'));
+  };
   for (const { address } of addresses) {
-    const a = unmapped(address);
-    const f = family(a);
-    if (policy.allowPrivate || !privateRanges.check(a, f) || allowed.check(a, f)) return address;
+    if (policy.allowPrivate || !isSpecialAddress(address) || inAllowed(address)) return address;
   }
   throw new TargetError(
     'TARGET_NOT_ALLOWED',
