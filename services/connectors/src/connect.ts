@@ -6,6 +6,9 @@ import { resolveTarget, type TargetPolicy } from '@switchyard/kit';
 
 export const APPLICATION_NAME = 'switchyard';
 
+/** No policy given (tests, benchmarks): any address. */
+const ANY_TARGET: TargetPolicy = { allowPrivate: true, allowCidrs: [] };
+
 /**
  * How to open a connection for a credential. libpq's `prefer` and `allow` try
  * one way and, when the server answers in a particular way, the other: that is
@@ -143,7 +146,7 @@ export interface ConnectOptions {
   pipeline?: boolean;
   /** Called with every client opened, so an outer deadline can destroy it. */
   track?: (c: Client) => void;
-  /** When given, the host is resolved once, checked, and connected to by address. */
+  /** Which addresses the host may resolve to (default: any). The host is resolved once, checked, and connected to by address. */
   policy?: TargetPolicy;
 }
 
@@ -157,21 +160,17 @@ export function connect(cred: PostgresCredential, opts: ConnectOptions): Promise
       inner(c);
       opts.track?.(c);
     };
-    let pinned: Partial<ClientConfig> = {};
-    if (opts.policy) {
-      let address: string;
-      try {
-        address = await resolveTarget(cred.host, opts.policy);
-      } catch (err) {
-        throw classify(err, target, 'connect', opts.timeoutMs);
-      }
-      pinned = { host: address };
+    // Resolved here even without a policy: through c-ares, off the thread pool
+    // (see the kit's resolve-host.ts), and connected to by the address checked.
+    let address: string;
+    try {
+      address = await resolveTarget(cred.host, opts.policy ?? ANY_TARGET, { timeoutMs: opts.timeoutMs });
+    } catch (err) {
+      throw classify(err, target, 'connect', opts.timeoutMs);
     }
     // TLS still checks the certificate against the name the customer gave.
     const pin = (c: ClientConfig): ClientConfig =>
-      pinned.host && pinned.host !== cred.host
-        ? { ...c, ...pinned, ssl: typeof c.ssl === 'object' ? { ...c.ssl, servername: cred.host } : c.ssl }
-        : c;
+      address !== cred.host ? { ...c, host: address, ssl: typeof c.ssl === 'object' ? { ...c.ssl, servername: cred.host } : c.ssl } : c;
     try {
       return await attempt({ ...pin(plan.config), ...extra }, target, opts.timeoutMs, both);
     } catch (err) {

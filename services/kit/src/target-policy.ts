@@ -1,8 +1,9 @@
-import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import type { ConnectionFailureReason } from '@switchyard/contracts';
 import { z } from 'zod';
+import { lookupHost, TargetError, type LookupOptions } from './resolve-host.ts';
 import { embeddedV4, isSpecialAddress, withoutZone } from './special-addresses.ts';
+
+export { TargetError };
 
 /**
  * Which addresses a customer's credential (a database host, a webhook URL) may
@@ -14,21 +15,8 @@ export interface TargetPolicy {
   allowPrivate: boolean;
   /** Exceptions to the private ranges, e.g. a peered VPC: "10.20.0.0/16". */
   allowCidrs: readonly string[];
-}
-
-/**
- * Why a target cannot be used. The message is safe to show the tenant (it
- * names the host they gave); connectors turn it into their own failure type.
- */
-export class TargetError extends Error {
-  override name = 'TargetError';
-  constructor(
-    readonly reason: Extract<ConnectionFailureReason, 'TARGET_NOT_ALLOWED' | 'HOST_NOT_FOUND' | 'TIMEOUT'>,
-    message: string,
-    readonly retryable = false,
-  ) {
-    super(message);
-  }
+  /** DNS servers to ask instead of the system's (CONNECTOR_DNS_SERVERS). */
+  dnsServers?: readonly string[];
 }
 
 const family = (address: string) => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
@@ -38,6 +26,14 @@ const isCidr = (c: string) => {
   const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(c);
   const kind = m ? isIP(m[1]!) : 0;
   return kind !== 0 && Number(m![2]) <= (kind === 4 ? 32 : 128);
+};
+
+/** "10.0.0.2", "10.0.0.2:5353", "fd00::53", "[fd00::53]:5353": what Resolver.setServers takes. */
+const isDnsServer = (s: string) => {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) ?? /^([\d.]+):(\d{1,5})$/.exec(s);
+  if (!m) return isIP(s) !== 0;
+  const port = Number(m[2]);
+  return isIP(m[1]!) !== 0 && port >= 1 && port <= 65_535;
 };
 
 /** Environment variables of the services that connect to customer-supplied targets. */
@@ -50,6 +46,14 @@ export const targetPolicyConfig = {
       (v) => !v || v.split(',').every((c) => isCidr(c.trim())),
       { message: 'must be a comma-separated list of CIDR ranges, e.g. 10.20.0.0/16,fd00::/8' },
     ),
+  // Unset: the servers of /etc/resolv.conf. An operator may pin the resolver
+  // customer names go to; tests point it at a DNS server of their own.
+  CONNECTOR_DNS_SERVERS: z
+    .string()
+    .optional()
+    .refine((v) => !v || v.split(',').every((s) => isDnsServer(s.trim())), {
+      message: 'must be a comma-separated list of DNS server addresses, e.g. 10.0.0.2,10.0.0.3:5353,[fd00::53]:53',
+    }),
 };
 
 /** Private targets are refused in production unless allowed; elsewhere (a laptop, CI) they are the point. */
@@ -57,20 +61,31 @@ export function targetPolicyFrom(config: {
   NODE_ENV: string;
   CONNECTOR_PRIVATE_TARGETS?: 'allow' | 'deny';
   CONNECTOR_ALLOWED_CIDRS?: string;
+  CONNECTOR_DNS_SERVERS?: string;
 }): TargetPolicy {
+  const list = (v: string | undefined) => (v ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  const dnsServers = list(config.CONNECTOR_DNS_SERVERS);
   return {
     allowPrivate: (config.CONNECTOR_PRIVATE_TARGETS ?? (config.NODE_ENV === 'production' ? 'deny' : 'allow')) === 'allow',
-    allowCidrs: (config.CONNECTOR_ALLOWED_CIDRS ?? '').split(',').map((c) => c.trim()).filter(Boolean),
+    allowCidrs: list(config.CONNECTOR_ALLOWED_CIDRS),
+    ...(dnsServers.length ? { dnsServers } : {}),
   };
 }
 
 /**
- * Resolves `host` once and returns the address to connect to, or refuses.
+ * Resolves `host` once (see resolve-host.ts: c-ares, not the thread pool,
+ * within `timeoutMs`) and returns the address to connect to, or refuses.
  * Connecting to this address (not the name again) means a second DNS answer
- * cannot swap in a private address after the check.
+ * cannot swap in a private address after the check. IPv4 addresses are
+ * preferred. Fails with a TargetError (TARGET_NOT_ALLOWED, HOST_NOT_FOUND,
+ * TIMEOUT), or with the signal's reason once `signal` aborts.
  */
-export async function resolveTarget(host: string, policy: TargetPolicy): Promise<string> {
-  const addresses = isIP(host) ? [{ address: host }] : await lookup(host, { all: true, verbatim: true });
+export async function resolveTarget(
+  host: string,
+  policy: TargetPolicy,
+  opts: Pick<LookupOptions, 'timeoutMs' | 'signal' | 'hostsPath'> = {},
+): Promise<string> {
+  const addresses = await lookupHost(host, { ...opts, servers: policy.dnsServers });
   const allowed = new BlockList();
   for (const c of policy.allowCidrs) {
     const [a, p] = c.split('/');
@@ -83,11 +98,11 @@ export async function resolveTarget(host: string, policy: TargetPolicy): Promise
     const v4 = embeddedV4(a);
     return allowed.check(a, family(a)) || (typeof v4 === 'string' && allowed.check(v4, 'ipv4'));
   };
-  for (const { address } of addresses) {
+  for (const address of addresses) {
     if (policy.allowPrivate || !isSpecialAddress(address) || inAllowed(address)) return address;
   }
   throw new TargetError(
     'TARGET_NOT_ALLOWED',
-    `${host} resolves to a private or reserved address (${addresses.map((a) => a.address).join(', ')}); this Switchyard connects only to public addresses`,
+    `${host} resolves to a private or reserved address (${addresses.join(', ')}); this Switchyard connects only to public addresses`,
   );
 }

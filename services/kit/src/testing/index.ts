@@ -98,3 +98,4 @@ export async function eventually<T>(
 export { freePort } from './ports.ts';
 export { startNatsServer, type NatsServer } from './nats-server.ts';
 export { startCustomerPostgres, type CustomerPostgres } from './customer-postgres.ts';
+export { startDnsServer, type DnsAnswer, type DnsQuestion, type DnsServer } from './dns-server.ts';
