@@ -100,28 +100,57 @@ export function sessionFailure(client: Client, err: unknown, target: Target, tim
 }
 
 /**
- * Runs `work`, giving it `track` to register every client it opens; when `ms`
- * pass first, those clients are destroyed and the result is TIMEOUT. This is
- * the bound that holds even when pg's own timers do not fire (a server that
- * accepts TCP and says nothing, a query that never returns).
+ * Runs `work`, giving it `track` to register every client it opens and a
+ * signal that aborts when `ms` pass (or `outer` aborts). Then the clients are
+ * destroyed and the result is TIMEOUT. This is the bound that holds even when
+ * pg's own timers do not fire (a server that accepts TCP and says nothing, a
+ * query that never returns). Work still under way when it expires (a DNS
+ * answer, a connect, a TLS fallback) must stop at the signal: a client
+ * tracked after it is destroyed at once, and attempt() checks it before
+ * opening a client and after connecting one.
  */
-export async function bounded<T>(ms: number, target: Target, work: (track: (c: Client) => void) => Promise<T>): Promise<T> {
+export async function bounded<T>(
+  ms: number,
+  target: Target,
+  work: (track: (c: Client) => void, signal: AbortSignal) => Promise<T>,
+  outer?: AbortSignal,
+): Promise<T> {
   const clients = new Set<Client>();
-  let timer: NodeJS.Timeout | undefined;
+  const expiry = new AbortController();
+  const signal = outer ? AbortSignal.any([expiry.signal, outer]) : expiry.signal;
+  const failure = () => new ConnectionFailure('TIMEOUT', `no answer from ${target.host}:${target.port} within ${seconds(ms)}`);
+  let expire = () => {};
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    expire = () => {
       for (const c of clients) destroy(c);
-      reject(new ConnectionFailure('TIMEOUT', `no answer from ${target.host}:${target.port} within ${seconds(ms)}`));
-    }, ms);
+      reject(failure());
+    };
   });
+  const timer = setTimeout(() => expiry.abort(failure()), ms);
+  if (signal.aborted) expire();
+  else signal.addEventListener('abort', expire, { once: true });
+  const track = (c: Client) => {
+    clients.add(c);
+    if (signal.aborted) destroy(c);
+  };
   try {
-    return await Promise.race([work((c) => clients.add(c)), expired]);
+    return await Promise.race([work(track, signal), expired]);
   } finally {
+    // Done in time: the clients are the caller's now.
     clearTimeout(timer);
+    signal.removeEventListener('abort', expire);
   }
 }
 
-async function attempt(config: ClientConfig, target: Target, timeoutMs: number, track: (c: Client) => void): Promise<Client> {
+/** Stops work that goes on past its bound: the caller already has its TIMEOUT. */
+function stopIfAborted(signal: AbortSignal, client?: Client): void {
+  if (!signal.aborted) return;
+  if (client) destroy(client);
+  throw signal.reason;
+}
+
+async function attempt(config: ClientConfig, target: Target, timeoutMs: number, track: (c: Client) => void, signal: AbortSignal): Promise<Client> {
+  stopIfAborted(signal);
   const client = new (pg().Client)(config);
   track(client);
   // Without a listener an error on an idle client would crash the process.
@@ -130,11 +159,13 @@ async function attempt(config: ClientConfig, target: Target, timeoutMs: number, 
   });
   try {
     await client.connect();
-    return client;
   } catch (err) {
     destroy(client);
     throw classify(err, target, 'connect', timeoutMs);
   }
+  // Connected just as the bound expired: nobody will use or close it.
+  stopIfAborted(signal, client);
+  return client;
 }
 
 export interface ConnectOptions {
@@ -146,6 +177,8 @@ export interface ConnectOptions {
   pipeline?: boolean;
   /** Called with every client opened, so an outer deadline can destroy it. */
   track?: (c: Client) => void;
+  /** The caller gave up (its own bound): stop, and destroy whatever opens after. */
+  signal?: AbortSignal;
   /** Which addresses the host may resolve to (default: any). The host is resolved once, checked, and connected to by address. */
   policy?: TargetPolicy;
 }
@@ -155,7 +188,7 @@ export function connect(cred: PostgresCredential, opts: ConnectOptions): Promise
   const target = targetOf(cred);
   const plan = connectOptions(cred, opts.timeoutMs, opts.queryTimeoutMs);
   const extra = opts.pipeline ? { pipeline: true } : {};
-  return bounded(opts.timeoutMs, target, async (inner) => {
+  return bounded(opts.timeoutMs, target, async (inner, signal) => {
     const both = (c: Client) => {
       inner(c);
       opts.track?.(c);
@@ -164,20 +197,21 @@ export function connect(cred: PostgresCredential, opts: ConnectOptions): Promise
     // (see the kit's resolve-host.ts), and connected to by the address checked.
     let address: string;
     try {
-      address = await resolveTarget(cred.host, opts.policy ?? ANY_TARGET, { timeoutMs: opts.timeoutMs });
+      address = await resolveTarget(cred.host, opts.policy ?? ANY_TARGET, { timeoutMs: opts.timeoutMs, signal });
     } catch (err) {
+      stopIfAborted(signal);
       throw classify(err, target, 'connect', opts.timeoutMs);
     }
     // TLS still checks the certificate against the name the customer gave.
     const pin = (c: ClientConfig): ClientConfig =>
       address !== cred.host ? { ...c, host: address, ssl: typeof c.ssl === 'object' ? { ...c.ssl, servername: cred.host } : c.ssl } : c;
     try {
-      return await attempt({ ...pin(plan.config), ...extra }, target, opts.timeoutMs, both);
+      return await attempt({ ...pin(plan.config), ...extra }, target, opts.timeoutMs, both, signal);
     } catch (err) {
       if (!plan.fallback || !(err instanceof ConnectionFailure) || err.reason !== plan.fallback.when) throw err;
-      return await attempt({ ...pin(plan.fallback.config), ...extra }, target, opts.timeoutMs, both);
+      return await attempt({ ...pin(plan.fallback.config), ...extra }, target, opts.timeoutMs, both, signal);
     }
-  });
+  }, opts.signal);
 }
 
 /** Connects, asks the server's version, closes: the check behind "test connection". */
@@ -187,8 +221,8 @@ export async function testConnection(
 ): Promise<{ latency_ms: number; server_version: string }> {
   const target = targetOf(cred);
   const started = performance.now();
-  return bounded(timeoutMs, target, async (track) => {
-    const client = await connect(cred, { timeoutMs, track, policy });
+  return bounded(timeoutMs, target, async (track, signal) => {
+    const client = await connect(cred, { timeoutMs, track, policy, signal });
     try {
       const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
       const latency_ms = Math.round((performance.now() - started) * 10) / 10;
