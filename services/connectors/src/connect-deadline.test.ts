@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import type { PostgresCredential } from '@switchyard/contracts';
 import { eventually, startCustomerPostgres, startDnsServer, type CustomerPostgres, type DnsServer } from '@switchyard/kit/testing';
-import { APPLICATION_NAME, connect, testConnection } from './connect.ts';
+import { APPLICATION_NAME } from './connect-plan.ts';
+import { connect, testConnection } from './connect.ts';
 import { ConnectionFailure } from './errors.ts';
 import { pg } from './pg.ts';
 

@@ -1,63 +1,12 @@
-import type { ConnectionFailureReason, PostgresCredential } from '@switchyard/contracts';
+import type { PostgresCredential } from '@switchyard/contracts';
+import { resolveTarget, type TargetPolicy } from '@switchyard/kit';
 import type { Client, ClientConfig } from 'pg';
+import { connectOptions, guardPassword, sslmodeOf } from './connect-plan.ts';
 import { classify, ConnectionFailure, seconds, type Phase, type Target } from './errors.ts';
 import { pg } from './pg.ts';
-import { resolveTarget, type TargetPolicy } from '@switchyard/kit';
-
-export const APPLICATION_NAME = 'switchyard';
 
 /** No policy given (tests, benchmarks): any address. */
 const ANY_TARGET: TargetPolicy = { allowPrivate: true, allowCidrs: [] };
-
-/**
- * How to open a connection for a credential. libpq's `prefer` and `allow` try
- * one way and, when the server answers in a particular way, the other: that is
- * `fallback`.
- */
-export interface ConnectPlan {
-  config: ClientConfig;
-  fallback: { when: ConnectionFailureReason; config: ClientConfig } | null;
-}
-
-/** TLS that encrypts but does not check who answers: libpq's `require` (and what prefer/allow try). */
-const TLS_UNVERIFIED = { rejectUnauthorized: false } as const;
-
-/** `queryTimeoutMs` (default `timeoutMs`) bounds each query on the client side. */
-export function connectOptions(cred: PostgresCredential, timeoutMs: number, queryTimeoutMs = timeoutMs): ConnectPlan {
-  const base: ClientConfig = {
-    host: cred.host,
-    port: cred.port,
-    user: cred.username,
-    password: cred.password,
-    database: cred.database_name,
-    application_name: APPLICATION_NAME,
-    connectionTimeoutMillis: timeoutMs,
-    // Client-side bound on each query, a little past the server-side
-    // statement_timeout discovery sets, so the server's own cancel (a clean
-    // 57014) normally wins and this only catches a server that stopped answering.
-    // statement_timeout itself is set with SET LOCAL inside the transaction, not
-    // as a startup parameter: PgBouncer and similar poolers refuse unknown
-    // startup parameters and a customer's database is often behind one.
-    query_timeout: queryTimeoutMs + 1_000,
-    keepAlive: true,
-  };
-  const mode = cred.sslmode ?? 'prefer';
-  switch (mode) {
-    case 'disable':
-      return { config: { ...base, ssl: false }, fallback: null };
-    case 'allow':
-      return { config: { ...base, ssl: false }, fallback: { when: 'TLS_REQUIRED', config: { ...base, ssl: { ...TLS_UNVERIFIED } } } };
-    case 'prefer':
-      return { config: { ...base, ssl: { ...TLS_UNVERIFIED } }, fallback: { when: 'TLS_UNAVAILABLE', config: { ...base, ssl: false } } };
-    case 'require':
-      return { config: { ...base, ssl: { ...TLS_UNVERIFIED } }, fallback: null };
-    case 'verify-ca':
-      // The chain must lead to a trusted authority, but the name on the certificate is not checked.
-      return { config: { ...base, ssl: { rejectUnauthorized: true, checkServerIdentity: () => undefined } }, fallback: null };
-    case 'verify-full':
-      return { config: { ...base, ssl: { rejectUnauthorized: true } }, fallback: null };
-  }
-}
 
 export const targetOf = (cred: PostgresCredential): Target => ({
   host: cred.host,
@@ -149,10 +98,21 @@ function stopIfAborted(signal: AbortSignal, client?: Client): void {
   throw signal.reason;
 }
 
-async function attempt(config: ClientConfig, target: Target, timeoutMs: number, track: (c: Client) => void, signal: AbortSignal): Promise<Client> {
-  stopIfAborted(signal);
-  const client = new (pg().Client)(config);
-  track(client);
+interface Attempt {
+  target: Target;
+  timeoutMs: number;
+  track: (c: Client) => void;
+  signal: AbortSignal;
+  /** The password goes only into SCRAM with channel binding (ConnectPlan.channelBinding). */
+  channelBinding: boolean;
+}
+
+async function attempt(config: ClientConfig, a: Attempt): Promise<Client> {
+  stopIfAborted(a.signal);
+  const guarded = a.channelBinding ? guardPassword(config, a.target) : undefined;
+  const client = new (pg().Client)(guarded?.config ?? config);
+  guarded?.watch(client);
+  a.track(client);
   // Without a listener an error on an idle client would crash the process.
   client.on('error', (err) => {
     if (!firstError.has(client)) firstError.set(client, err);
@@ -161,10 +121,10 @@ async function attempt(config: ClientConfig, target: Target, timeoutMs: number, 
     await client.connect();
   } catch (err) {
     destroy(client);
-    throw classify(err, target, 'connect', timeoutMs);
+    throw classify(err, a.target, 'connect', a.timeoutMs);
   }
   // Connected just as the bound expired: nobody will use or close it.
-  stopIfAborted(signal, client);
+  stopIfAborted(a.signal, client);
   return client;
 }
 
@@ -183,13 +143,14 @@ export interface ConnectOptions {
   policy?: TargetPolicy;
 }
 
-/** Opens one connection for the credential, following its sslmode, within `timeoutMs` in all. */
+/** Opens one connection for the credential, following its sslmode and the policy, within `timeoutMs` in all. */
 export function connect(cred: PostgresCredential, opts: ConnectOptions): Promise<Client> {
-  const target = targetOf(cred);
-  const plan = connectOptions(cred, opts.timeoutMs, opts.queryTimeoutMs);
+  const policy = opts.policy ?? ANY_TARGET;
+  const target = { ...targetOf(cred), sslmode: sslmodeOf(cred, policy.transport) };
   const extra = opts.pipeline ? { pipeline: true } : {};
   return bounded(opts.timeoutMs, target, async (inner, signal) => {
-    const both = (c: Client) => {
+    const plan = connectOptions(cred, opts.timeoutMs, opts.queryTimeoutMs, policy.transport);
+    const track = (c: Client) => {
       inner(c);
       opts.track?.(c);
     };
@@ -197,19 +158,25 @@ export function connect(cred: PostgresCredential, opts: ConnectOptions): Promise
     // (see the kit's resolve-host.ts), and connected to by the address checked.
     let address: string;
     try {
-      address = await resolveTarget(cred.host, opts.policy ?? ANY_TARGET, { timeoutMs: opts.timeoutMs, signal });
+      address = await resolveTarget(cred.host, policy, { timeoutMs: opts.timeoutMs, signal });
     } catch (err) {
       stopIfAborted(signal);
       throw classify(err, target, 'connect', opts.timeoutMs);
     }
     // TLS still checks the certificate against the name the customer gave.
-    const pin = (c: ClientConfig): ClientConfig =>
-      address !== cred.host ? { ...c, host: address, ssl: typeof c.ssl === 'object' ? { ...c.ssl, servername: cred.host } : c.ssl } : c;
+    const pin = (c: ClientConfig): ClientConfig => ({
+      ...(address !== cred.host ? { ...c, host: address, ssl: typeof c.ssl === 'object' ? { ...c.ssl, servername: cred.host } : c.ssl } : c),
+      ...extra,
+    });
+    const a: Attempt = { target, timeoutMs: opts.timeoutMs, track, signal, channelBinding: plan.channelBinding };
     try {
-      return await attempt({ ...pin(plan.config), ...extra }, target, opts.timeoutMs, both, signal);
+      return await attempt(pin(plan.config), a);
     } catch (err) {
+      if (plan.channelBinding && err instanceof ConnectionFailure && err.reason === 'TLS_UNAVAILABLE') {
+        throw new ConnectionFailure('TLS_UNAVAILABLE', `${err.message}; this Switchyard does not fall back to plaintext`, { code: err.code, retryable: false });
+      }
       if (!plan.fallback || !(err instanceof ConnectionFailure) || err.reason !== plan.fallback.when) throw err;
-      return await attempt({ ...pin(plan.fallback.config), ...extra }, target, opts.timeoutMs, both, signal);
+      return await attempt(pin(plan.fallback.config), a);
     }
   }, opts.signal);
 }

@@ -1,5 +1,6 @@
 export { ConnectionFailure } from './errors.ts';
-export { connectOptions, testConnection, type ConnectPlan } from './connect.ts';
+export { connectOptions, type ConnectPlan } from './connect-plan.ts';
+export { testConnection } from './connect.ts';
 export { discover, type DiscoverOptions } from './discover.ts';
 export { diffCatalogs } from './diff.ts';
 // The target policy lives in the kit (the webhook dispatcher shares it). These two stay

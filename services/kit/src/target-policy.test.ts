@@ -81,4 +81,16 @@ describe('target policy', () => {
     assert.equal(cidrs.safeParse('10.0.0.0/33').success, false);
     assert.equal(cidrs.safeParse('fd00::/129').success, false);
   });
+
+  test('production asks for verified TLS; CONNECTOR_ALLOW_INSECURE_TLS lets a named weaker mode through; elsewhere the protocol defaults stand', () => {
+    assert.equal(targetPolicyFrom({ NODE_ENV: 'production' }).transport, 'verified');
+    assert.equal(targetPolicyFrom({ NODE_ENV: 'production', CONNECTOR_ALLOW_INSECURE_TLS: false }).transport, 'verified');
+    assert.equal(targetPolicyFrom({ NODE_ENV: 'production', CONNECTOR_ALLOW_INSECURE_TLS: true }).transport, 'as-asked');
+    assert.equal(targetPolicyFrom({ NODE_ENV: 'development', CONNECTOR_ALLOW_INSECURE_TLS: false }).transport, 'lenient');
+    assert.equal(targetPolicyFrom({ NODE_ENV: 'test' }).transport, 'lenient');
+    const insecure = z.object(targetPolicyConfig).shape.CONNECTOR_ALLOW_INSECURE_TLS;
+    assert.equal(insecure.parse('false'), false);
+    assert.equal(insecure.parse('1'), true);
+    assert.equal(insecure.safeParse('yes').success, false);
+  });
 });

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
+import { envBool } from './config.ts';
 import { lookupHost, TargetError, type LookupOptions } from './resolve-host.ts';
 import { embeddedV4, isSpecialAddress, withoutZone } from './special-addresses.ts';
 
@@ -17,7 +18,23 @@ export interface TargetPolicy {
   allowCidrs: readonly string[];
   /** DNS servers to ask instead of the system's (CONNECTOR_DNS_SERVERS). */
   dnsServers?: readonly string[];
+  /** What a target must prove before a secret goes to it (default 'lenient'). */
+  transport?: TransportPolicy;
 }
+
+/**
+ * What a target must prove before Switchyard sends it a secret (a database
+ * password; a webhook's signature and payload).
+ * - 'verified' (production): verified TLS by default; nothing falls back to
+ *   plaintext, and a secret goes only over a channel whose server is verified
+ *   (its certificate, or for PostgreSQL SCRAM channel binding). A weaker mode a
+ *   customer names is tightened to that, or refused.
+ * - 'as-asked' (production with CONNECTOR_ALLOW_INSECURE_TLS): verified TLS by
+ *   default; a weaker mode a customer names is honoured as its protocol defines it.
+ * - 'lenient' (development, test): the protocol's customary defaults
+ *   (libpq's prefer, which falls back to plaintext).
+ */
+export type TransportPolicy = 'verified' | 'as-asked' | 'lenient';
 
 const family = (address: string) => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
 
@@ -54,21 +71,38 @@ export const targetPolicyConfig = {
     .refine((v) => !v || v.split(',').every((s) => isDnsServer(s.trim())), {
       message: 'must be a comma-separated list of DNS server addresses, e.g. 10.0.0.2,10.0.0.3:5353,[fd00::53]:53',
     }),
+  // Production only; default false. Why a switch at all, and why off: the
+  // tenant names a weak sslmode, but the operator answers for what crosses the
+  // platform's network, and a password sent in plaintext (or to whoever
+  // answers an unverified TLS handshake) can be read or relayed on any hop
+  // between the two. Off, explicit weak modes still work where no secret can
+  // leak (TLS with SCRAM channel binding). On, they behave as libpq's: for a
+  // self-hosted Switchyard whose customer databases sit on a network it trusts.
+  // Without the switch such a deployment could only leave production mode,
+  // which drops the other protections with it.
+  CONNECTOR_ALLOW_INSECURE_TLS: envBool.optional(),
 };
 
-/** Private targets are refused in production unless allowed; elsewhere (a laptop, CI) they are the point. */
+/**
+ * Private targets are refused in production unless allowed; elsewhere (a
+ * laptop, CI) they are the point. Production asks for verified TLS (see
+ * TransportPolicy).
+ */
 export function targetPolicyFrom(config: {
   NODE_ENV: string;
   CONNECTOR_PRIVATE_TARGETS?: 'allow' | 'deny';
   CONNECTOR_ALLOWED_CIDRS?: string;
   CONNECTOR_DNS_SERVERS?: string;
+  CONNECTOR_ALLOW_INSECURE_TLS?: boolean;
 }): TargetPolicy {
+  const production = config.NODE_ENV === 'production';
   const list = (v: string | undefined) => (v ?? '').split(',').map((c) => c.trim()).filter(Boolean);
   const dnsServers = list(config.CONNECTOR_DNS_SERVERS);
   return {
-    allowPrivate: (config.CONNECTOR_PRIVATE_TARGETS ?? (config.NODE_ENV === 'production' ? 'deny' : 'allow')) === 'allow',
+    allowPrivate: (config.CONNECTOR_PRIVATE_TARGETS ?? (production ? 'deny' : 'allow')) === 'allow',
     allowCidrs: list(config.CONNECTOR_ALLOWED_CIDRS),
     ...(dnsServers.length ? { dnsServers } : {}),
+    transport: !production ? 'lenient' : config.CONNECTOR_ALLOW_INSECURE_TLS ? 'as-asked' : 'verified',
   };
 }
 
