@@ -10,6 +10,7 @@ import type { PostgresCredential } from '@switchyard/contracts';
 import { eventually, startCustomerPostgres, startDnsServer, type CustomerPostgres, type DnsServer } from '@switchyard/kit/testing';
 import { APPLICATION_NAME } from './connect-plan.ts';
 import { connect, testConnection } from './connect.ts';
+import { discover } from './discover.ts';
 import { ConnectionFailure } from './errors.ts';
 import { pg } from './pg.ts';
 
@@ -90,6 +91,18 @@ describe('a connection attempt past its bound', () => {
     giveUp.abort(new Error('caller gave up'));
     const err = await opening;
     assert.ok(err instanceof ConnectionFailure && err.reason === 'TIMEOUT', String(err));
+    await releaseAndCount();
+  });
+
+  test('a discovery cancelled while connecting is an AbortError and leaves nothing open', async (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
+    const asked = dns.questions.length;
+    const cancel = new AbortController();
+    const discovering = discover(cred('third.slow.example.test'), { timeoutMs: 5_000, policy: policy(), signal: cancel.signal }).catch((e: unknown) => e);
+    await dns.asked(asked + 2);
+    cancel.abort();
+    const err = await discovering;
+    assert.ok(err instanceof Error && err.name === 'AbortError', String(err));
     await releaseAndCount();
   });
 });
