@@ -5,7 +5,7 @@
  * would show: the sessions of a customer cluster of the test's own.
  */
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, test } from 'vitest';
 import type { PostgresCredential } from '@switchyard/contracts';
 import { eventually, startCustomerPostgres, startDnsServer, type CustomerPostgres, type DnsServer } from '@switchyard/kit/testing';
 import { APPLICATION_NAME } from './connect-plan.ts';
@@ -71,37 +71,37 @@ async function releaseAndCount(): Promise<void> {
   await eventually('no Switchyard session left on the cluster', async () => (await sessions()) === 0, { timeoutMs: 5_000 });
 }
 
+/**
+ * Starts an attempt at a name whose DNS answer is held, lets `giveUp` (if any)
+ * end it once it has asked, and returns what it ended with: the attempt has
+ * ended before the answer comes.
+ */
+async function endedBeforeTheAnswer(start: (signal: AbortSignal) => Promise<unknown>, giveUp = false): Promise<unknown> {
+  const asked = dns.questions.length;
+  const caller = new AbortController();
+  const ending = start(caller.signal).catch((e: unknown) => e);
+  await dns.asked(asked + 2);
+  if (giveUp) caller.abort(new Error('caller gave up'));
+  return ending;
+}
+
+const timedOut = (err: unknown) => assert.ok(err instanceof ConnectionFailure && err.reason === 'TIMEOUT', String(err));
+
 describe('a connection attempt past its bound', () => {
-  test('a DNS answer that comes after the bound opens no connection', async (ctx) => {
-    if (unavailable) return ctx.skip(unavailable);
-    const asked = dns.questions.length;
-    const attempt = testConnection(cred('db.slow.example.test'), { timeoutMs: 500, policy: policy() }).catch((e: unknown) => e);
-    await dns.asked(asked + 2);
-    const err = await attempt;
-    assert.ok(err instanceof ConnectionFailure && err.reason === 'TIMEOUT', String(err));
+  beforeEach((ctx) => ctx.skip(!!unavailable, unavailable));
+
+  test('a DNS answer that comes after the bound opens no connection', async () => {
+    timedOut(await endedBeforeTheAnswer(() => testConnection(cred('db.slow.example.test'), { timeoutMs: 500, policy: policy() })));
     await releaseAndCount();
   });
 
-  test('a caller that gives up while DNS is answering gets nothing left open either', async (ctx) => {
-    if (unavailable) return ctx.skip(unavailable);
-    const asked = dns.questions.length;
-    const giveUp = new AbortController();
-    const opening = connect(cred('other.slow.example.test'), { timeoutMs: 5_000, policy: policy(), signal: giveUp.signal }).catch((e: unknown) => e);
-    await dns.asked(asked + 2);
-    giveUp.abort(new Error('caller gave up'));
-    const err = await opening;
-    assert.ok(err instanceof ConnectionFailure && err.reason === 'TIMEOUT', String(err));
+  test('a caller that gives up while DNS is answering gets nothing left open either', async () => {
+    timedOut(await endedBeforeTheAnswer((signal) => connect(cred('other.slow.example.test'), { timeoutMs: 5_000, policy: policy(), signal }), true));
     await releaseAndCount();
   });
 
-  test('a discovery cancelled while connecting is an AbortError and leaves nothing open', async (ctx) => {
-    if (unavailable) return ctx.skip(unavailable);
-    const asked = dns.questions.length;
-    const cancel = new AbortController();
-    const discovering = discover(cred('third.slow.example.test'), { timeoutMs: 5_000, policy: policy(), signal: cancel.signal }).catch((e: unknown) => e);
-    await dns.asked(asked + 2);
-    cancel.abort();
-    const err = await discovering;
+  test('a discovery cancelled while connecting is an AbortError and leaves nothing open', async () => {
+    const err = await endedBeforeTheAnswer((signal) => discover(cred('third.slow.example.test'), { timeoutMs: 5_000, policy: policy(), signal }), true);
     assert.ok(err instanceof Error && err.name === 'AbortError', String(err));
     await releaseAndCount();
   });
