@@ -16,7 +16,9 @@ export const PostgresCredential = z
     username: z.string().min(1).max(128),
     password: z.string().min(1).max(1_024),
     database_name: z.string().min(1).max(128),
-    sslmode: SslMode.optional().describe('As libpq: disable, allow, prefer (default), require, verify-ca, verify-full'),
+    sslmode: SslMode.optional().describe(
+      'As libpq: disable, allow, prefer, require, verify-ca, verify-full. Default prefer; verify-full on a production Switchyard, which never sends a password in plaintext or to a server it has not verified (certificate or SCRAM channel binding)',
+    ),
   })
   .strict();
 export type PostgresCredential = z.infer<typeof PostgresCredential>;
@@ -135,6 +137,10 @@ export const ConnectionFailureReason = z.enum([
   'TLS_REQUIRED',
   'TLS_UNAVAILABLE',
   'TLS_FAILED',
+  // A production Switchyard sends a password only to a verified server: over TLS
+  // whose certificate was not checked (sslmode require, prefer, allow), only
+  // into SCRAM with channel binding. The server asked for it any other way.
+  'TLS_UNVERIFIED',
   'PERMISSION_DENIED',
   'CONNECTION_LOST',
   'TARGET_NOT_ALLOWED',

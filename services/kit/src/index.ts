@@ -15,3 +15,4 @@ export * from './runtime.ts';
 export * from './shutdown.ts';
 export * from './pagination.ts';
 export * from './cjs.ts';
+export * from './target-policy.ts';

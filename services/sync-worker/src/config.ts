@@ -1,6 +1,5 @@
 import { HEALTH_PORTS } from '@switchyard/contracts';
-import { baseConfig } from '@switchyard/kit';
-import { targetPolicyConfig } from '@switchyard/connectors';
+import { baseConfig, targetPolicyConfig } from '@switchyard/kit';
 import { z } from 'zod';
 
 export const Config = baseConfig({ healthPort: HEALTH_PORTS['sync-worker'] }).extend({

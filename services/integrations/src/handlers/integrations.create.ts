@@ -16,7 +16,7 @@ export const create =
   ({ pool, rpc, log, limits }: Deps): Handler<typeof integrationRequests.create> =>
   async ({ tenant_id, body }) => {
     const { credential } = body;
-    await verifyCredential(credential, limits);
+    await verifyCredential(tenant_id, credential, limits);
     const id = randomUUID();
     await rpc.request(credentialRequests.store, { tenant_id, integration_id: id, secret: credential });
     let integration;

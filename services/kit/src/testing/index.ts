@@ -102,3 +102,4 @@ export { freePort } from './ports.ts';
 export { startNatsServer, type NatsServer } from './nats-server.ts';
 export { startCustomerPostgres, type CustomerPostgres } from './customer-postgres.ts';
 export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';
+export { startDnsServer, type DnsAnswer, type DnsQuestion, type DnsServer } from './dns-server.ts';
