@@ -54,7 +54,9 @@ describe('integrations.list, .get, .update, and tenancy', () => {
 
   test('list pages newest first by cursor, never repeating or skipping, even while rows are added; it filters by status and type', async () => {
     const t = tenant();
-    const made = await Promise.all(Array.from({ length: 7 }, (_, i) => create(t, { name: `db ${i}` })));
+    // One after another: a tenant runs at most CONNECTION_TESTS_PER_TENANT credential checks at once.
+    const made: Integration[] = [];
+    for (let i = 0; i < 7; i++) made.push(await create(t, { name: `db ${i}` }));
     // Replicas under load create several in one millisecond (the cursor's precision); the test cannot time that,
     // so it gives four of them one creation time: only the id in the cursor tells them apart.
     await h.integrations.pool.query(
