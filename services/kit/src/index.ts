@@ -14,5 +14,6 @@ export * from './rpc.ts';
 export * from './runtime.ts';
 export * from './shutdown.ts';
 export * from './pagination.ts';
+export * from './pg-listener.ts';
 export * from './cjs.ts';
 export * from './target-policy.ts';

@@ -26,14 +26,27 @@ export async function connectNats(opts: {
     waitOnFirstConnect: true,
     timeout: 5_000,
   });
+  connected.set(nc, true);
   void (async () => {
     for await (const s of nc.status()) {
+      if (s.type === 'disconnect') connected.set(nc, false);
+      if (s.type === 'reconnect') connected.set(nc, true);
       if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error')
         opts.log.warn({ nats: s.type, server: 'server' in s ? s.server : undefined }, `nats ${s.type}`);
     }
   })();
+  void nc.closed().then(() => connected.set(nc, false));
   return nc;
 }
+
+const connected = new WeakMap<NatsConnection, boolean>();
+
+/**
+ * Whether the connection is up now. While NATS is away the client buffers
+ * what is published and retries the connection; a request would wait out its
+ * timeout, so callers check this and fail fast instead.
+ */
+export const isNatsConnected = (nc: NatsConnection): boolean => !nc.isClosed() && connected.get(nc) !== false;
 
 // ---- W3C trace context in NATS headers --------------------------------------
 

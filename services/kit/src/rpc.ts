@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { AppError, fieldErrors, toAppError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { histogram } from './instruments.ts';
-import { extractTrace, injectTrace } from './nats.ts';
+import { extractTrace, injectTrace, isNatsConnected } from './nats.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -106,6 +106,8 @@ export class RpcClient {
     payload: z.input<R['request']>,
     opts: { timeoutMs?: number } = {},
   ): Promise<z.output<R['response']>> {
+    // NATS is away: answer now (503) rather than after the timeout; the client reconnects by itself.
+    if (!isNatsConnected(this.nc)) throw new AppError('UNAVAILABLE', `could not reach ${route.service}: NATS is unavailable`);
     const body = route.request.safeParse(payload);
     if (!body.success)
       throw new AppError('VALIDATION_FAILED', 'request does not match its contract', {

@@ -13,6 +13,7 @@ import {
 import type { z } from 'zod';
 import type { BaseConfig } from './config.ts';
 import { createPool, KIT_MIGRATIONS, migrate, type Pool } from './db.ts';
+import { isUnavailable } from './errors.ts';
 import { dispatchEvents, EventEnvelope, type EventConsumerDef, type EventHandlers } from './events.ts';
 import { probe, startHealthServer, type State } from './health.ts';
 import { JobRunner, type JobRunnerOptions } from './jobs.ts';
@@ -89,18 +90,23 @@ export class Runtime {
       port: config.HEALTH_PORT,
       state: () => this.state,
       checks: () => this.checks(),
+      // Redis holds only what can be rebuilt: a service without it still serves.
+      required: ['postgres', 'nats'],
       metrics: (req, res) =>
         this.o.telemetry ? this.o.telemetry.metricsHandler(req, res) : res.writeHead(404).end('no telemetry'),
     });
     this.healthPort = health.port;
     this.shutdown.on('resources', 'health server', () => health.close());
 
-    await migrate({
-      url: config.DATABASE_URL,
-      schema: this.schema,
-      dir: this.o.migrationsDir ? [KIT_MIGRATIONS, this.o.migrationsDir] : KIT_MIGRATIONS,
-      log,
-    });
+    // PostgreSQL away at start is waited for (the service stays not ready), not a reason to exit.
+    await this.whileUnavailable('PostgreSQL', () =>
+      migrate({
+        url: config.DATABASE_URL,
+        schema: this.schema,
+        dir: this.o.migrationsDir ? [KIT_MIGRATIONS, this.o.migrationsDir] : KIT_MIGRATIONS,
+        log,
+      }),
+    );
     this.pool = createPool({
       url: config.DATABASE_URL,
       schema: this.schema,
@@ -113,7 +119,8 @@ export class Runtime {
     this.shutdown.on('resources', 'redis', async () => {
       await this.redis.quit().catch(() => this.redis.disconnect());
     });
-    await this.redis.connect();
+    // Redis holds only what can be rebuilt: the service starts without it and ioredis keeps reconnecting.
+    this.redis.connect().catch((err: unknown) => log.warn({ err }, 'Redis is not available yet; carrying on without it'));
 
     this.nc = await connectNats({
       servers: config.NATS_URL,
@@ -128,6 +135,19 @@ export class Runtime {
 
     this.serve({ status: statusRequests[this.service] }, { status: async () => this.status() });
     this.startHeartbeat();
+  }
+
+  /** Retries `fn` while it fails because a dependency is away (backoff 0.5 s doubling to 5 s), until stopped. */
+  private async whileUnavailable<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isUnavailable(err) || this.state === 'draining') throw err;
+        if (attempt === 1 || attempt % 12 === 0) this.log.warn({ err, attempt }, `${what} is not available yet; waiting for it`);
+        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** Math.min(attempt - 1, 4), 5_000)));
+      }
+    }
   }
 
   /** Serves request routes; they stop taking requests first on shutdown and finish what is in flight. */
