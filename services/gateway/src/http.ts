@@ -55,7 +55,7 @@ export async function buildHttp(rt: Runtime, config: Config, fastifyOtel?: { plu
   });
 
   registerAuth(app, rt.pool);
-  registerIdempotency(app, rt.redis, config.IDEMPOTENCY_TTL_SECONDS);
+  registerIdempotency(app);
 
 
   await app.register(swagger, {

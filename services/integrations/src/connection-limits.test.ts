@@ -79,7 +79,7 @@ describe('connection tests per tenant', () => {
     // Refused or failed creates never get past the credential check: nothing else is touched.
     const untouched = new Proxy({}, { get: () => assert.fail('create went past the credential check') }) as never;
     const handler = create({ pool: untouched, rpc: untouched, log: testLogger(), limits: l });
-    const ctx = { log: testLogger(), subject: 'integrations.create' } as RequestContext;
+    const ctx: RequestContext = { log: testLogger(), subject: 'integrations.create', deadline: Number.MAX_SAFE_INTEGER };
     const body = (host: string) => ({ integration_type: 'POSTGRESQL' as const, credential: cred(host) });
     const running = await holdAttempts(LIMIT, (i) => handler({ tenant_id: 't1', body: body(`c${i}.held.example.test`) }, ctx));
     await assert.rejects(handler({ tenant_id: 't1', body: body('db.example.test') }, ctx), rateLimited);

@@ -52,6 +52,8 @@ export const baseConfig = (defaults: { healthPort: number }) =>
     // Kubernetes sends SIGKILL 30 s after SIGTERM by default; finishing in 10 s leaves headroom.
     SHUTDOWN_TIMEOUT_MS: ms.default(10_000),
     HEARTBEAT_INTERVAL_MS: ms.default(5_000),
+    // How long an Idempotency-Key and its answer are kept by the service that did the work; a day covers any client's retry schedule.
+    IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
     // Read by the OpenTelemetry SDK itself; checked here so a typo stops the process with the rest.
     OTEL_SDK_DISABLED: envBool.optional(),
     OTEL_SERVICE_NAME: z.string().min(1).optional(),

@@ -3,6 +3,7 @@ export * from './db.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './health.ts';
+export * from './idempotency.ts';
 export * from './jobs.ts';
 export * from './logger.ts';
 export * from './main.ts';

@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import type { BaseConfig } from './config.ts';
 import { createPool, KIT_MIGRATIONS, migrate, type Pool } from './db.ts';
 import { isUnavailable } from './errors.ts';
+import { expireIdempotencyKeys } from './idempotency.ts';
 import { dispatchEvents, EventEnvelope, type EventConsumerDef, type EventHandlers } from './events.ts';
 import { probe, startHealthServer, type State } from './health.ts';
 import { JobRunner, type JobRunnerOptions } from './jobs.ts';
@@ -135,6 +136,12 @@ export class Runtime {
 
     this.serve({ status: statusRequests[this.service] }, { status: async () => this.status() });
     this.startHeartbeat();
+    const expire = setInterval(
+      () => void expireIdempotencyKeys(this.pool, config.IDEMPOTENCY_TTL_SECONDS).catch(() => {}),
+      10 * 60_000,
+    );
+    expire.unref();
+    this.shutdown.on('stop-intake', 'idempotency key expiry', () => clearInterval(expire));
   }
 
   /** Retries `fn` while it fails because a dependency is away (backoff 0.5 s doubling to 5 s), until stopped. */
