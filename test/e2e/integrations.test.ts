@@ -17,7 +17,7 @@ import pg from 'pg';
 import { startCustomerPostgres, type CustomerPostgres } from '@switchyard/kit/testing';
 import { DEFAULTS, ROOT } from '@switchyard/kit/local';
 import { startSystem, type IsolatedSystem } from '@switchyard/kit/testing/system';
-import { SlowProxy } from './slow-proxy.ts';
+import { SlowProxy } from '@switchyard/kit/testing';
 
 // A password no log line, response or event may ever contain.
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;

@@ -103,3 +103,5 @@ export { startNatsServer, type NatsServer } from './nats-server.ts';
 export { startCustomerPostgres, type CustomerPostgres } from './customer-postgres.ts';
 export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';
 export { startDnsServer, type DnsAnswer, type DnsQuestion, type DnsServer } from './dns-server.ts';
+export { SlowProxy } from './slow-proxy.ts';
+export { startRedisServer, type RedisServer } from './redis-server.ts';

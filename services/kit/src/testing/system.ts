@@ -34,6 +34,8 @@ export interface IsolatedSystem {
   nats: NatsServer;
   services: RunningService[];
   env: Record<string, string>;
+  /** How the services are started (for a Supervisor that restarts them as npm start does). */
+  startOptions: StartOptions;
   /** Starts the seven services (done by startSystem unless `services: false`). */
   startServices(): Promise<RunningService[]>;
   /** Kills one service (SIGKILL: no drain) and starts a fresh process of it. */
@@ -53,11 +55,13 @@ export async function startSystem(
     natsPermissions?: boolean;
     /** How the services run (default: compiled, as `npm start` runs them). */
     runtime?: ServiceRuntime;
+    /** The PostgreSQL server to make the system's database on (default: DATABASE_URL or the local one). */
+    databaseServer?: string;
   } = {},
 ): Promise<IsolatedSystem> {
   // The services (and the admin CLI) run compiled, as `npm start` runs them: build what is stale first.
   await buildServices();
-  const db = new URL(process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL);
+  const db = new URL(opts.databaseServer ?? process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL);
   db.pathname = `/switchyard_${opts.name ?? 'e2e'}_${randomBytes(4).toString('hex')}`;
   const databaseUrl = db.toString();
   await ensureDatabase(databaseUrl);
@@ -78,6 +82,9 @@ export async function startSystem(
     nats: await startNatsServer(natsOpts),
     services: [],
     env: {},
+    get startOptions() {
+      return { env: sys.env, envFor: natsUser, healthPorts, runtime: opts.runtime, print: opts.print ?? null };
+    },
     envFor: (name) => ({ ...sys.env, ...natsUser(name) }),
     async startServices() {
       sys.services = await startAll({ env: sys.env, envFor: natsUser, healthPorts, runtime: opts.runtime, print: opts.print ?? null, readyTimeoutMs: 90_000 });
