@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text.ts';
 import { SERVICE_NAMES, ServiceInstance, ServiceStatus, type ServiceName } from './services.ts';
 
 /**
@@ -21,6 +22,17 @@ export const defineRequest = <Req extends z.ZodType, Res extends z.ZodType>(
   response: Res,
   timeoutMs = 5_000,
 ): RequestRoute<Req, Res> => ({ subject: `${service}.${verb}`, service, request, response, timeoutMs });
+
+/**
+ * An Idempotency-Key as it travels to the service that does the work: the
+ * key, and a fingerprint of the request it came with (the gateway's hash of
+ * method, route and body), so a reuse with another request is refused.
+ */
+export const IdempotencyRef = z.object({
+  key: text().regex(/^[\x21-\x7e]{1,255}$/, '1-255 visible ASCII characters'),
+  fingerprint: text().regex(/^[0-9a-f]{64}$/),
+});
+export type IdempotencyRef = z.infer<typeof IdempotencyRef>;
 
 export type RequestOf<R extends RequestRoute> = z.input<R['request']>;
 export type ResponseOf<R extends RequestRoute> = z.output<R['response']>;

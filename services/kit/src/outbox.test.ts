@@ -9,7 +9,8 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import { ApiKeyCreated, eventSchema, streams, type CloudEvent } from '@switchyard/contracts';
 import { createPool, migrate, withTransaction, type Pool } from './db.ts';
-import { connectNats, provision, type NatsConnection } from './nats.ts';
+import { connectNats, type NatsConnection } from './nats.ts';
+import { provision } from './provision.ts';
 import { OutboxRelay, writeEvent } from './outbox.ts';
 import { dropSchema, eventually, testConfig, testLogger, uniqueName } from './testing/index.ts';
 

@@ -3,11 +3,10 @@ import { context, SpanKind, trace } from '@opentelemetry/api';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { eventSchema, eventType, type CloudEvent, type EventData, type EventSubject } from '@switchyard/contracts';
-import type { Client, Pool, PoolClient } from 'pg';
-import type PgModule from 'pg';
-import { requireCjs } from './cjs.ts';
+import type { Pool, PoolClient } from 'pg';
 import type { Logger } from './logger.ts';
 import { extractTrace, injectTrace, traceCarrier } from './nats.ts';
+import { PgListener } from './pg-listener.ts';
 
 const tracer = trace.getTracer('switchyard.outbox');
 
@@ -76,7 +75,7 @@ export interface OutboxRelayOptions {
  */
 export class OutboxRelay {
   private readonly js: JetStreamClient;
-  private listener?: Client;
+  private readonly listener: PgListener;
   private stopped = false;
   private wake?: () => void;
   /** Set by a NOTIFY or stop() that came while no wait was in progress (i.e. during a flush). */
@@ -87,10 +86,19 @@ export class OutboxRelay {
 
   constructor(private readonly o: OutboxRelayOptions) {
     this.js = jetstream(o.nc, { timeout: o.publishTimeoutMs ?? 2_000 });
+    this.listener = new PgListener({
+      url: o.databaseUrl,
+      channel: `${o.schema}_outbox`,
+      applicationName: `${o.schema}-outbox`,
+      log: o.log,
+      onNotify: () => this.kick(),
+      // Rows may have committed while LISTEN was down: look now rather than at the next poll.
+      onListening: () => this.kick(),
+    });
   }
 
   start(): void {
-    void this.listen();
+    this.listener.start();
     this.loop = this.run();
   }
 
@@ -100,7 +108,7 @@ export class OutboxRelay {
     this.kick();
     await this.loop;
     await this.flush().catch(() => {});
-    await this.listener?.end().catch(() => {});
+    await this.listener.stop();
   }
 
   /** Publishes every pending row it can now; returns how many were published. */
@@ -210,25 +218,5 @@ export class OutboxRelay {
     if (Date.now() - this.lastCleanup < 60_000) return;
     this.lastCleanup = Date.now();
     await this.o.pool.query(`DELETE FROM outbox WHERE published_at < now() - interval '1 day'`);
-  }
-
-  private async listen() {
-    if (this.stopped) return;
-    const pg = requireCjs('pg') as typeof PgModule;
-    const client = new pg.Client({ connectionString: this.o.databaseUrl, application_name: `${this.o.schema}-outbox` });
-    this.listener = client;
-    const retry = () => {
-      client.end().catch(() => {});
-      if (!this.stopped) setTimeout(() => void this.listen(), 1_000).unref();
-    };
-    client.on('error', retry);
-    client.on('notification', () => this.kick());
-    try {
-      await client.connect();
-      await client.query(`LISTEN "${this.o.schema}_outbox"`);
-    } catch {
-      client.removeAllListeners('error');
-      retry();
-    }
   }
 }

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { targetPolicyFrom } from '@switchyard/connectors';
 import { consumers, SyncJob, syncRequests } from '@switchyard/contracts';
-import { exponentialBackoff, provision, type Handlers, type Runtime } from '@switchyard/kit';
+import { exponentialBackoff, type Handlers, type Runtime } from '@switchyard/kit';
 import { Config } from './config.ts';
 import { onCreated } from './events/integration.created.ts';
 import { onDeleted } from './events/integration.deleted.ts';
@@ -39,13 +39,10 @@ export const handlers = (d: Deps): Handlers<typeof syncRequests> => ({
 
 export async function buildApp(rt: Runtime, config: Config): Promise<void> {
   const { pool } = rt;
-  const syncConsumer = { ...consumers.syncWorker, ackWaitMs: config.SYNC_ACK_WAIT_MS, maxDeliver: config.SYNC_MAX_DELIVER };
-  await provision(rt.nc, { consumers: [syncConsumer, consumers.syncWorkerIntegrationEvents], replicas: config.NATS_STREAM_REPLICAS });
-
   rt.startOutbox();
   rt.serve(syncRequests, handlers({ pool }));
-  rt.runJobs({
-    consumer: syncConsumer,
+  const syncJobs = rt.runJobs({
+    consumer: consumers.syncWorker,
     schema: SyncJob,
     concurrency: config.SYNC_CONCURRENCY,
     handler: runSync({ pool, rpc: rt.rpc, config, policy: targetPolicyFrom(config) }),
@@ -59,17 +56,17 @@ export async function buildApp(rt: Runtime, config: Config): Promise<void> {
     'events.integration.disconnected': onDisconnected({ pool }),
   });
 
-  // No active sync without a job that will run it (see sweeper.ts). Quiet for three ack
-  // waits: longer than any retry backoff (60 s at most) and than a redelivery after a worker died.
-  const silentMs = config.SYNC_ACK_WAIT_MS * 3;
-  const queue = jetStreamJobQueue(rt.nc, syncConsumer.stream);
-  const sweep = setInterval(
-    () =>
-      void sweepSyncs(pool, { silentMs, maxDeliver: config.SYNC_MAX_DELIVER, queue, log: rt.log }).catch((err) =>
-        rt.log.warn({ err }, 'sweep failed'),
-      ),
-    Math.min(silentMs, 30_000),
-  );
-  sweep.unref();
+  // No active sync without a job that will run it (see sweeper.ts). Quiet for three ack waits (the
+  // consumer's, as provisioned): longer than any retry backoff (60 s at most) and than a redelivery after a worker died.
+  let sweep: NodeJS.Timeout | undefined;
+  const queue = jetStreamJobQueue(rt.nc, consumers.syncWorker.stream);
+  void syncJobs.ready.then(({ ackWaitMs, maxDeliver }) => {
+    const silentMs = ackWaitMs * 3;
+    sweep = setInterval(
+      () => void sweepSyncs(pool, { silentMs, maxDeliver, queue, log: rt.log }).catch((err) => rt.log.warn({ err }, 'sweep failed')),
+      Math.min(silentMs, 30_000),
+    );
+    sweep.unref();
+  });
   rt.shutdown.on('stop-intake', 'sync sweeper', () => clearInterval(sweep));
 }
