@@ -166,6 +166,15 @@ describe('NATS subject permissions per service', () => {
       }
     });
 
+    test("the sync-worker may read its work queue's per-subject counts (its sweeper's question), not another stream's, nor the jobs themselves", async () => {
+      const nc = await as('sync-worker');
+      const subject = 'jobs.sync.00000000-0000-4000-8000-000000000000';
+      const info = await nc.request(`$JS.API.STREAM.INFO.${streams.syncJobs.name}`, JSON.stringify({ subjects_filter: subject }), { timeout: 2_000 });
+      assert.equal((info.json() as { config?: { name?: string } }).config?.name, streams.syncJobs.name);
+      await mustRefuse('sync-worker', `$JS.API.STREAM.INFO.${streams.events.name}`);
+      await mustRefuse('sync-worker', `$JS.API.STREAM.MSG.GET.${streams.syncJobs.name}`, { last_by_subj: subject });
+    });
+
     test('the provisioner may create and delete streams; the operator may not', async () => {
       const p = await as(PROVISIONER);
       const created = await p.request('$JS.API.STREAM.CREATE.PROVISIONER_CHECK', JSON.stringify({ name: 'PROVISIONER_CHECK', subjects: ['provisioner-check.>'], storage: 'memory' }), { timeout: 2_000 });

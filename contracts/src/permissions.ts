@@ -53,10 +53,13 @@ export const publishesJobs: Partial<Record<ServiceName, readonly string[]>> = {
 
 /**
  * Streams whose configuration and state (never their messages) a service may
- * read: the gateway's public /health checks that the streams exist.
+ * read: the gateway's public /health checks that the streams exist; the
+ * sync-worker's sweeper asks its own work queue which integrations have a job
+ * waiting (per-subject counts), to tell a queued sync from one whose job is lost.
  */
 export const readsStreamInfo: Partial<Record<ServiceName, readonly string[]>> = {
   gateway: Object.values(streams).map((s) => s.name),
+  'sync-worker': [streams.syncJobs.name],
 };
 
 export const inboxPrefix = (user: string) => `_INBOX_${user}`;

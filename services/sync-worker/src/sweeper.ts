@@ -25,24 +25,26 @@ import { withTransaction, writeMessage, type Logger, type NatsConnection, type P
 import { expectNextJob, jobInOutbox, markJobQueued, nextQuietSync, syncJobSubject, type QuietSync } from './repo/sweep.ts';
 import { endSyncIn } from './syncs.ts';
 
-/** Where sync jobs wait: whether it holds a sync's job of a generation. Throws when it cannot tell (NATS down). */
+/** Where sync jobs wait: whether it holds a job of an integration. Throws when it cannot tell (NATS down). */
 export interface JobQueue {
-  holds(job: { sync_id: string; integration_id: string; generation: number }): Promise<boolean>;
+  holdsJobOf(integrationId: string): Promise<boolean>;
 }
 
 /**
  * The JetStream work queue: a job stays in it from publication until a
- * delivery is acked or terminated (waiting, delivered, or backing off after a nak).
+ * delivery is acked or terminated (waiting, delivered, or backing off after a
+ * nak). Asked through the stream's per-subject counts, the state the
+ * sync-worker's NATS user may read (never the messages themselves). A job
+ * found there may be an older one (another generation, an ended sync): it is
+ * delivered, dropped and acked soon, and the next sweep sees the truth.
  */
 export function jetStreamJobQueue(nc: NatsConnection, stream: string = streams.syncJobs.name): JobQueue {
   return {
-    async holds(job) {
+    async holdsJobOf(integrationId) {
       const jsm = await jetstreamManager(nc);
-      // One active sync per integration, and a newer generation is published later: its job is the last on the subject.
-      const msg = await jsm.streams.getMessage(stream, { last_by_subj: syncJobSubject(job.integration_id) });
-      if (!msg) return false;
-      const found = msg.json<Partial<SyncJob>>();
-      return found.sync_id === job.sync_id && (found.generation ?? 0) === job.generation;
+      const subject = syncJobSubject(integrationId);
+      const info = await jsm.streams.info(stream, { subjects_filter: subject });
+      return (info.state.subjects?.[subject] ?? 0) > 0;
     },
   };
 }
@@ -92,8 +94,7 @@ async function settle(tx: PoolClient, s: QuietSync, o: SweepOptions): Promise<Ou
   if (s.status === 'PROCESSING' && s.claimed_delivery >= o.maxDeliver)
     return fail('WORKER_LOST', 'the worker running its final attempt stopped and no other worker took it over');
 
-  const job = { sync_id: s.id, integration_id: s.integration_id, generation: s.job_generation };
-  if ((await jobInOutbox(tx, s)) || (await o.queue.holds(job))) {
+  if ((await jobInOutbox(tx, s)) || (await o.queue.holdsJobOf(s.integration_id))) {
     await markJobQueued(tx, s.id);
     return { kind: 'waiting' };
   }
