@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './bounds.ts';
 
 /**
  * Strict booleans: only "true"/"1"/"false"/"0". z.coerce.boolean() would turn
@@ -47,6 +48,9 @@ export const baseConfig = (defaults: { healthPort: number }) =>
     // Kubernetes sends SIGKILL 30 s after SIGTERM by default; finishing in 10 s leaves headroom.
     SHUTDOWN_TIMEOUT_MS: ms.default(10_000),
     HEARTBEAT_INTERVAL_MS: ms.default(5_000),
+    // The bound on one outbox message (event or job); see DEFAULT_MAX_MESSAGE_BYTES for why 128 KiB.
+    // It must stay below the NATS server's max_payload (1 MiB by default), less room for headers.
+    OUTBOX_MAX_MESSAGE_BYTES: z.coerce.number().int().min(4_096).max(64 * 1024 * 1024).default(DEFAULT_MAX_MESSAGE_BYTES),
     // Read by the OpenTelemetry SDK itself; checked here so a typo stops the process with the rest.
     OTEL_SDK_DISABLED: envBool.optional(),
     OTEL_SERVICE_NAME: z.string().min(1).optional(),

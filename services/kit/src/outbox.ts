@@ -6,6 +6,7 @@ import { eventSchema, eventType, type CloudEvent, type EventData, type EventSubj
 import type { Client, Pool, PoolClient } from 'pg';
 import type PgModule from 'pg';
 import { requireCjs } from './cjs.ts';
+import { MessageTooLargeError, maxMessageBytes } from './bounds.ts';
 import type { Logger } from './logger.ts';
 import { extractTrace, injectTrace, traceCarrier } from './nats.ts';
 
@@ -39,13 +40,25 @@ export async function writeEvent<S extends EventSubject>(
 
 /**
  * Records any message (a job, say) for publication after commit. `id` becomes
- * its Nats-Msg-Id: the same id written twice is published once.
+ * its Nats-Msg-Id: the same id written twice is published once. A message
+ * over the bound (OUTBOX_MAX_MESSAGE_BYTES, or `maxBytes`) is refused with a
+ * MessageTooLargeError, which fails the caller's transaction.
  */
-export async function writeMessage(tx: PoolClient, subject: string, payload: unknown, id: string): Promise<void> {
+export async function writeMessage(
+  tx: PoolClient,
+  subject: string,
+  payload: unknown,
+  id: string,
+  opts: { maxBytes?: number } = {},
+): Promise<void> {
+  const json = JSON.stringify(payload);
+  const limit = opts.maxBytes ?? maxMessageBytes();
+  const bytes = Buffer.byteLength(json);
+  if (bytes > limit) throw new MessageTooLargeError(subject, bytes, limit);
   await tx.query('INSERT INTO outbox (id, subject, event, trace) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
     id,
     subject,
-    JSON.stringify(payload),
+    json,
     traceCarrier(),
   ]);
 }

@@ -13,6 +13,7 @@ import {
   type StreamDef,
 } from '@switchyard/contracts';
 import type { z } from 'zod';
+import { setMaxMessageBytes } from './bounds.ts';
 import type { BaseConfig } from './config.ts';
 import { createPool, KIT_MIGRATIONS, migrate, type Pool } from './db.ts';
 import { dispatchEvents, EventEnvelope, type EventConsumerDef, type EventHandlers } from './events.ts';
@@ -86,6 +87,7 @@ export class Runtime {
 
   private async init() {
     const { config, log } = this;
+    setMaxMessageBytes(config.OUTBOX_MAX_MESSAGE_BYTES);
     const health = await startHealthServer({
       host: config.HEALTH_HOST,
       port: config.HEALTH_PORT,
@@ -128,6 +130,10 @@ export class Runtime {
     this.shutdown.on('nats', 'nats drain', () => (this.nc.isClosed() ? undefined : this.nc.drain()));
     this.rpc = new RpcClient(this.nc);
     await provision(this.nc, { streams: Object.values(allStreams) as StreamDef[], replicas: config.NATS_STREAM_REPLICAS });
+    const maxPayload = this.nc.info?.max_payload;
+    // Headers (trace context, Nats-Msg-Id) ride beside the payload and count against max_payload.
+    if (maxPayload && config.OUTBOX_MAX_MESSAGE_BYTES + 4_096 > maxPayload)
+      log.warn({ max_payload: maxPayload, bound: config.OUTBOX_MAX_MESSAGE_BYTES }, 'OUTBOX_MAX_MESSAGE_BYTES is too close to the NATS server\'s max_payload: large messages will not pass');
 
     this.serve({ status: statusRequests[this.service] }, { status: async () => this.status() });
     this.startHeartbeat();
