@@ -1,6 +1,6 @@
 import { credentialRequests } from './credentials.ts';
 import { integrationRequests, syncRequests } from './integrations.ts';
-import { monitorRequests, signals, statusRequests, type RequestRoute } from './requests.ts';
+import { monitorRequests, outboxRequests, signals, statusRequests, type RequestRoute } from './requests.ts';
 import type { ServiceName } from './services.ts';
 import { streams } from './streams.ts';
 
@@ -42,6 +42,7 @@ export const operatorMayRequest: readonly RequestRoute[] = [
   credentialRequests.keyRing,
   monitorRequests.listInstances,
   ...Object.values(statusRequests),
+  ...Object.values(outboxRequests).flatMap((r) => [r.parked, r.retry]),
 ];
 
 /** What every service publishes besides requests: JetStream API and acks, its outbox, heartbeats, dead letters. */

@@ -51,6 +51,10 @@ export const baseConfig = (defaults: { healthPort: number }) =>
     // The bound on one outbox message (event or job); see DEFAULT_MAX_MESSAGE_BYTES for why 128 KiB.
     // It must stay below the NATS server's max_payload (1 MiB by default), less room for headers.
     OUTBOX_MAX_MESSAGE_BYTES: z.coerce.number().int().min(4_096).max(64 * 1024 * 1024).default(DEFAULT_MAX_MESSAGE_BYTES),
+    // Failed publishes of one outbox row, for a reason that cannot pass (too large, refused by
+    // permissions, invalid), before it is parked so the rows after it can flow. More than one
+    // rides out a permissions reload; each attempt waits out the relay's backoff (1, 2, 4 s …).
+    OUTBOX_PARK_AFTER_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
     // Read by the OpenTelemetry SDK itself; checked here so a typo stops the process with the rest.
     OTEL_SDK_DISABLED: envBool.optional(),
     OTEL_SERVICE_NAME: z.string().min(1).optional(),
