@@ -15,7 +15,33 @@ const handled = histogram('switchyard.rpc', 'rpc_server_duration', 'Time to hand
 export interface RequestContext {
   log: Logger;
   subject: string;
+  /**
+   * The most bytes the handler's answer may take as JSON: one reply carries at
+   * most the server's max_payload. Absent when a test calls a handler directly
+   * (see replyBudget).
+   */
+  maxReplyBytes?: number;
 }
+
+/** NATS's default max_payload, for when the connection has no server info (while reconnecting). */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** Room for the reply envelope around the handler's answer. */
+const ENVELOPE_ROOM = 1024;
+
+/**
+ * The server's max_payload, remembered per connection: while it reconnects
+ * nats.js has no server info, would queue a reply of any size, and the
+ * server closes a connection that sends more than its max_payload.
+ */
+const lastMaxPayload = new WeakMap<NatsConnection, number>();
+function maxPayloadOf(nc: NatsConnection): number {
+  const now = nc.info?.max_payload;
+  if (now) lastMaxPayload.set(nc, now);
+  return now ?? lastMaxPayload.get(nc) ?? DEFAULT_MAX_PAYLOAD;
+}
+
+/** The bytes a handler's answer may take (for a handler that fits a page to it). */
+export const replyBudget = (ctx: Pick<RequestContext, 'maxReplyBytes'>): number => ctx.maxReplyBytes ?? DEFAULT_MAX_PAYLOAD - ENVELOPE_ROOM;
 export type Handler<R extends RequestRoute> = (
   req: z.output<R['request']>,
   ctx: RequestContext,
@@ -43,7 +69,7 @@ export function serveRequests<C extends Record<string, RequestRoute>>(
         queue: opts.queue,
         callback: (err, msg) => {
           if (err) return opts.log.error({ err, subject: route.subject }, 'subscription error');
-          const p = handle(route, handler, msg, opts.log).finally(() => inFlight.delete(p));
+          const p = handle(nc, route, handler, msg, opts.log).finally(() => inFlight.delete(p));
           inFlight.add(p);
         },
       }),
@@ -57,8 +83,9 @@ export function serveRequests<C extends Record<string, RequestRoute>>(
   };
 }
 
-async function handle(route: RequestRoute, handler: Handler<RequestRoute>, msg: Msg, log: Logger) {
+async function handle(nc: NatsConnection, route: RequestRoute, handler: Handler<RequestRoute>, msg: Msg, log: Logger) {
   const started = performance.now();
+  const maxPayload = maxPayloadOf(nc);
   const parent = extractTrace(msg.headers);
   await tracer.startActiveSpan(
     `${route.subject} process`,
@@ -78,7 +105,7 @@ async function handle(route: RequestRoute, handler: Handler<RequestRoute>, msg: 
           throw new AppError('VALIDATION_FAILED', 'request does not match its contract', {
             errors: fieldErrors(parsed.error.issues),
           });
-        const data = await handler(parsed.data, { log, subject: route.subject });
+        const data = await handler(parsed.data, { log, subject: route.subject, maxReplyBytes: maxPayload - ENVELOPE_ROOM });
         // A response that breaks the contract is our bug, caught here rather than by the caller.
         reply = { ok: true, data: route.response.parse(data) };
       } catch (err) {
@@ -90,11 +117,49 @@ async function handle(route: RequestRoute, handler: Handler<RequestRoute>, msg: 
         span.setStatus({ code: SpanStatusCode.ERROR, message: appErr.code });
         reply = { ok: false, error: appErr.toBody() };
       }
-      if (msg.reply) msg.respond(enc.encode(JSON.stringify(reply)));
-      handled().record(performance.now() - started, { subject: route.subject, ok: String(reply.ok) });
-      span.end();
+      try {
+        if (msg.reply) reply = respond(msg, reply, maxPayload, route, log);
+      } finally {
+        handled().record(performance.now() - started, { subject: route.subject, ok: String(reply.ok) });
+        span.end();
+      }
     },
   );
+}
+
+/**
+ * Sends a reply. One over max_payload (nats.js would throw, and the caller
+ * wait out its timeout) becomes RESPONSE_TOO_LARGE; one nats.js still
+ * refuses is logged, with an error envelope tried in its place. Returns what
+ * was sent.
+ */
+function respond(msg: Msg, reply: AnyReply, maxPayload: number, route: RequestRoute, log: Logger): AnyReply {
+  let body = enc.encode(JSON.stringify(reply));
+  if (body.length > maxPayload) {
+    log.warn({ subject: route.subject, bytes: body.length, max_payload: maxPayload }, 'reply larger than max_payload: answered RESPONSE_TOO_LARGE');
+    reply = {
+      ok: false,
+      error: new AppError(
+        'RESPONSE_TOO_LARGE',
+        `the answer is ${body.length} bytes, more than one response may carry (${maxPayload}): ask for less, e.g. a smaller limit or a narrower filter`,
+        { details: { bytes: body.length, max_bytes: maxPayload } },
+      ).toBody(),
+    };
+    body = enc.encode(JSON.stringify(reply));
+  }
+  try {
+    msg.respond(body);
+    return reply;
+  } catch (err) {
+    log.error({ err, subject: route.subject, bytes: body.length }, 'could not send the reply');
+    const failed: AnyReply = { ok: false, error: { code: 'INTERNAL', message: 'internal error' } };
+    try {
+      msg.respond(enc.encode(JSON.stringify(failed)));
+    } catch {
+      // The connection is gone: the caller times out.
+    }
+    return failed;
+  }
 }
 
 /** Calls request routes: validates what it sends and what it gets back, with a timeout. */
