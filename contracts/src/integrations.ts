@@ -51,14 +51,36 @@ export const integrationRequests = {
   startSync: defineRequest('integrations', 'syncs.start', one, Sync),
 } as const;
 
-export const SchemaQuery = z.object({
+export const SchemaFilter = z.object({
   schema: z.string().min(1).max(128).optional(),
   table: z.string().min(1).max(128).optional(),
+});
+export type SchemaFilter = z.infer<typeof SchemaFilter>;
+
+/**
+ * `?schema=&table=&limit=&cursor=` of the schema route. 100 relations by
+ * default: a typical relation (ten columns, keys, an index) is 2–4 KB as
+ * JSON, so a page stays well inside the 1 MiB a NATS reply carries; up to
+ * 1,000 for bulk readers. A page holds fewer when more would not fit in one
+ * reply, and says so with a next_cursor.
+ */
+export const SchemaQuery = SchemaFilter.extend({
+  limit: z.coerce.number().int().min(1).max(1_000).default(100).describe('Relations per page, at most 1,000 (fewer when they would not fit in one response)'),
+  // A cursor names a relation: two identifiers of up to 63 bytes each, JSON-escaped, in base64.
+  cursor: z.string().max(1_024).optional().describe('`next_cursor` of the previous page'),
 });
 export type SchemaQuery = z.infer<typeof SchemaQuery>;
 
 export const SchemaSnapshot = Catalog.extend({ sync_id: z.uuid(), integration_id: z.uuid() });
 export type SchemaSnapshot = z.infer<typeof SchemaSnapshot>;
+
+/** One page of the latest catalog: its head (schemas, enums) and a page of relations, with the foreign keys among them. */
+export const SchemaPage = SchemaSnapshot.extend({
+  relations: z.array(CatalogRelation).describe("This page's relations, by schema and name"),
+  relationships: Catalog.shape.relationships.describe("The foreign keys of this page's relations"),
+  next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last. Pages keep to the snapshot of the first page.'),
+});
+export type SchemaPage = z.infer<typeof SchemaPage>;
 
 export const ChangeSet = z.object({
   sync_id: z.uuid(),
@@ -99,7 +121,7 @@ export const syncRequests = {
     'sync-worker',
     'schema.get',
     z.object({ ...tenant, integration_id: z.uuid(), ...SchemaQuery.shape }),
-    SchemaSnapshot,
+    SchemaPage,
     15_000,
   ),
   changes: defineRequest('sync-worker', 'schema.changes', z.object({ ...tenant, integration_id: z.uuid(), ...page }), ChangeSetList),

@@ -11,8 +11,8 @@ import {
   ListIntegrationsQuery,
   PostgresCredential,
   Problem,
+  SchemaPage,
   SchemaQuery,
-  SchemaSnapshot,
   Sync,
   SyncList,
   syncRequests,
@@ -158,7 +158,17 @@ export const integrationRoutes =
 
     app.get(
       '/v1/integrations/:id/schema',
-      { schema: { tags: ['Schema'], summary: 'The latest discovered catalog (filter by schema and table)', params: IntegrationParams, querystring: SchemaQuery, response: { 200: SchemaSnapshot, ...errors } } },
+      {
+        schema: {
+          tags: ['Schema'],
+          summary: 'The latest discovered catalog, a page of relations at a time (filter by schema and table; follow next_cursor)',
+          description:
+            'A page holds at most `limit` relations, fewer when more would not fit in one response. A relation too large for any response is a 422 RESPONSE_TOO_LARGE whose detail gives the cursor past it.',
+          params: IntegrationParams,
+          querystring: SchemaQuery,
+          response: { 200: SchemaPage, ...errors },
+        },
+      },
       async (req) => {
         const tenant_id = await ownIntegration(req.principal.tenantId, req.params.id);
         return rpc.request(syncRequests.schema, { tenant_id, integration_id: req.params.id, ...req.query });
