@@ -82,6 +82,9 @@ export const SchemaPage = SchemaSnapshot.extend({
 });
 export type SchemaPage = z.infer<typeof SchemaPage>;
 
+/** Where the API serves a whole change set (referenced by events.schema.changed and the change list). */
+export const changeSetPath = (integrationId: string, syncId: string): string => `/v1/integrations/${integrationId}/schema/changes/${syncId}`;
+
 export const ChangeSet = z.object({
   sync_id: z.uuid(),
   previous_sync_id: z.uuid(),
@@ -89,8 +92,31 @@ export const ChangeSet = z.object({
   changes: z.array(SchemaChange),
 });
 export type ChangeSet = z.infer<typeof ChangeSet>;
-export const ChangeSetList = pageOf(ChangeSet);
+
+/** A change set in the list: its first changes (as many as fit), how many there are, and where the rest are. */
+export const ChangeSetSummary = ChangeSet.extend({
+  changes: z.array(SchemaChange).describe('The first changes of the set (at most 100, fewer when they would not fit in one response)'),
+  total: z.number().int(),
+  truncated: z.boolean().describe('True when `changes` holds fewer than `total`'),
+  changes_url: z.string().describe('Path of the whole change set (paged)'),
+});
+export type ChangeSetSummary = z.infer<typeof ChangeSetSummary>;
+export const ChangeSetList = pageOf(ChangeSetSummary);
 export type ChangeSetList = z.infer<typeof ChangeSetList>;
+
+/** `?limit=&cursor=` of one change set: 200 changes by default, at most 1,000 (fewer when they would not fit). */
+export const ChangeSetQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1_000).default(200).describe('Changes per page, at most 1,000 (fewer when they would not fit in one response)'),
+  cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
+});
+export type ChangeSetQuery = z.infer<typeof ChangeSetQuery>;
+
+/** A page of one change set, in the order the diff made it. */
+export const ChangeSetPage = ChangeSet.extend({
+  total: z.number().int(),
+  next_cursor: z.string().nullable(),
+});
+export type ChangeSetPage = z.infer<typeof ChangeSetPage>;
 
 export { CatalogRelation };
 
@@ -125,4 +151,10 @@ export const syncRequests = {
     15_000,
   ),
   changes: defineRequest('sync-worker', 'schema.changes', z.object({ ...tenant, integration_id: z.uuid(), ...page }), ChangeSetList),
+  changeSet: defineRequest(
+    'sync-worker',
+    'schema.changes.get',
+    z.object({ ...tenant, integration_id: z.uuid(), sync_id: z.uuid(), ...ChangeSetQuery.shape }),
+    ChangeSetPage,
+  ),
 } as const;

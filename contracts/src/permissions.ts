@@ -19,6 +19,7 @@ export const mayRequest: Record<ServiceName, readonly RequestRoute[]> = {
     syncRequests.cancel,
     syncRequests.schema,
     syncRequests.changes,
+    syncRequests.changeSet,
     monitorRequests.listInstances,
     ...Object.values(statusRequests),
   ],

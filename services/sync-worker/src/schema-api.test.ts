@@ -1,16 +1,21 @@
 /**
- * The schema routes' handlers against stored snapshots: pages by cursor and
- * by bytes, read from PostgreSQL a page at a time.
+ * The schema routes' handlers against stored snapshots and change sets: pages
+ * by cursor and by bytes, read from PostgreSQL a page at a time; and the
+ * schema.changed event, bounded in bytes with a reference to the whole set.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import { syncRequests, type Catalog, type CatalogRelation } from '@switchyard/contracts';
-import { AppError, createPool, jsonBytes, migrate, withTransaction, type Pool, type RequestContext } from '@switchyard/kit';
+import { changeSetPath, eventSchema, syncRequests, type Catalog, type CatalogRelation, type SchemaChange } from '@switchyard/contracts';
+import { AppError, createPool, DEFAULT_MAX_MESSAGE_BYTES, jsonBytes, migrate, withTransaction, type Pool, type RequestContext } from '@switchyard/kit';
 import { dropSchema, testConfig, testLogger, uniqueName } from '@switchyard/kit/testing';
+import { changeSet } from './handlers/sync-worker.schema.changes.get.ts';
+import { changes as changeList } from './handlers/sync-worker.schema.changes.ts';
 import { schema as schemaGet } from './handlers/sync-worker.schema.get.ts';
+import { schemaChanged } from './jobs/schema-changed.ts';
 import { saveSnapshot } from './repo/catalogs.ts';
+import { saveChanges } from './repo/changes.ts';
 
 const config = testConfig();
 const dbSchema = uniqueName('sync_worker_schema_api');
@@ -183,5 +188,85 @@ describe('GET …/schema pages through relations', () => {
     const other = await appError(schemaGet({ pool })({ tenant_id: 'globex', integration_id, limit: 10, cursor: page.next_cursor! }, ctx()));
     assert.equal(other.code, 'NOT_FOUND');
     assert.equal((await appError(schemaGet({ pool })({ tenant_id, integration_id: randomUUID(), limit: 10 }, ctx()))).code, 'NOT_FOUND');
+  });
+});
+
+describe('change sets', () => {
+  const integration_id = randomUUID();
+  const drift: SchemaChange[] = Array.from({ length: 5_000 }, (_, i) => ({
+    kind: 'added',
+    object: 'column',
+    schema: 'public',
+    relation: `t${i}`,
+    name: 'extra',
+    after: { name: 'extra', position: 4, type: 'integer', nullable: true, default: null, identity: null, generated: null, comment: null },
+  }));
+  let syncId: string;
+
+  beforeAll(async () => {
+    const previous = await storeSnapshot(integration_id, [relation('public', 't0')]);
+    syncId = await storeSnapshot(integration_id, [relation('public', 't0')]);
+    await withTransaction(pool, (tx) => saveChanges(tx, { syncId, previousSyncId: previous, tenantId: tenant_id, integrationId: integration_id, changes: drift }));
+  });
+
+  test('events.schema.changed of 5,000 changes carries as many as fit in the bound, the total and the path of the whole set', () => {
+    const data = schemaChanged({ integrationId: integration_id, tenantId: tenant_id, syncId, previousSyncId: randomUUID() }, drift);
+    const event = eventSchema('events.schema.changed').parse({
+      specversion: '1.0',
+      id: randomUUID(),
+      source: 'switchyard/sync-worker',
+      type: 'switchyard.schema.changed',
+      time: new Date().toISOString(),
+      subject: integration_id,
+      datacontenttype: 'application/json',
+      tenantid: tenant_id,
+      data,
+    });
+    assert.ok(jsonBytes(event) <= DEFAULT_MAX_MESSAGE_BYTES, `${jsonBytes(event)} bytes`);
+    assert.ok(data.changes.length > 100 && data.changes.length < 5_000, String(data.changes.length));
+    assert.deepEqual(data.changes, drift.slice(0, data.changes.length), 'the first ones, in order');
+    assert.equal(data.total, 5_000);
+    assert.equal(data.truncated, true);
+    assert.equal(data.changes_url, changeSetPath(integration_id, syncId));
+
+    const small = schemaChanged({ integrationId: integration_id, tenantId: tenant_id, syncId, previousSyncId: randomUUID() }, drift.slice(0, 3));
+    assert.deepEqual([small.changes.length, small.total, small.truncated], [3, 3, false]);
+  });
+
+  test('the whole set pages by cursor, in order, none missing, and by bytes when a page would outgrow a reply', async () => {
+    for (const [limit, budget] of [[1_000, undefined], [1_000, 20_000]] as const) {
+      const got: SchemaChange[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = syncRequests.changeSet.response.parse(
+          await changeSet({ pool })({ tenant_id, integration_id, sync_id: syncId, limit, cursor }, ctx(budget)),
+        );
+        assert.equal(page.total, 5_000);
+        if (budget) assert.ok(jsonBytes(page) <= budget);
+        got.push(...page.changes);
+        cursor = page.next_cursor ?? undefined;
+        pages++;
+      } while (cursor);
+      assert.deepEqual(got, drift, `limit ${limit}, budget ${budget}`);
+      assert.ok(budget ? pages > 5 : pages === 5, `${pages} pages`);
+    }
+  });
+
+  test("another integration's or tenant's set is NOT_FOUND", async () => {
+    assert.equal((await appError(changeSet({ pool })({ tenant_id: 'globex', integration_id, sync_id: syncId, limit: 10 }, ctx()))).code, 'NOT_FOUND');
+    assert.equal((await appError(changeSet({ pool })({ tenant_id, integration_id: randomUUID(), sync_id: syncId, limit: 10 }, ctx()))).code, 'NOT_FOUND');
+  });
+
+  test('the list shows each set with its first changes, its total and where the whole set is', async () => {
+    const list = syncRequests.changes.response.parse(await changeList({ pool })({ tenant_id, integration_id, limit: 50 }, ctx()));
+    assert.equal(list.data.length, 1);
+    const [set] = list.data;
+    assert.equal(set!.total, 5_000);
+    assert.equal(set!.truncated, true);
+    assert.deepEqual(set!.changes, drift.slice(0, 100));
+    assert.equal(set!.changes_url, changeSetPath(integration_id, syncId));
+    const tight = await changeList({ pool })({ tenant_id, integration_id, limit: 50 }, ctx(5_000));
+    assert.ok(tight.data[0]!.changes.length < 100 && jsonBytes(tight) <= 5_000);
   });
 });

@@ -1,5 +1,5 @@
-import type { Catalog, CatalogRelation, ChangeSet, Relationship, SchemaChange, SchemaFilter } from '@switchyard/contracts';
-import { decodeCursor, pageOf, type Pool, type PoolClient } from '@switchyard/kit';
+import type { Catalog, CatalogRelation, Relationship, SchemaFilter } from '@switchyard/contracts';
+import type { Pool, PoolClient } from '@switchyard/kit';
 
 type Db = Pool | PoolClient;
 const CHUNK = 1_000;
@@ -108,31 +108,4 @@ export async function relationPage(
     [syncId, filter.schema ?? null, filter.table ?? null, after?.schema ?? null, after?.name ?? null, limit],
   );
   return rows.map((r) => r.definition);
-}
-
-export async function saveChanges(
-  tx: PoolClient,
-  c: { syncId: string; previousSyncId: string; tenantId: string; integrationId: string; changes: SchemaChange[] },
-): Promise<void> {
-  await tx.query(
-    `INSERT INTO schema_changes (sync_id, previous_sync_id, tenant_id, integration_id, changes) VALUES ($1, $2, $3, $4, $5)`,
-    [c.syncId, c.previousSyncId, c.tenantId, c.integrationId, JSON.stringify(c.changes)],
-  );
-}
-
-export async function listChanges(
-  db: Db,
-  tenantId: string,
-  integrationId: string,
-  page: { limit: number; cursor?: string },
-): Promise<{ data: ChangeSet[]; next_cursor: string | null }> {
-  const after = page.cursor ? decodeCursor(page.cursor) : null;
-  const { rows } = await db.query<{ sync_id: string; previous_sync_id: string; detected_at: Date; changes: SchemaChange[] }>(
-    `SELECT sync_id, previous_sync_id, detected_at, changes FROM schema_changes
-      WHERE tenant_id = $1 AND integration_id = $2
-        AND ($3::timestamptz IS NULL OR (detected_at, sync_id) < ($3::timestamptz, $4::uuid))
-      ORDER BY detected_at DESC, sync_id DESC LIMIT $5`,
-    [tenantId, integrationId, after?.at ?? null, after?.id ?? null, page.limit + 1],
-  );
-  return pageOf(rows, page.limit, (r) => [r.detected_at, r.sync_id], (r) => ({ ...r, detected_at: r.detected_at.toISOString() }));
 }

@@ -1,5 +1,7 @@
 import {
   ChangeSetList,
+  ChangeSetPage,
+  ChangeSetQuery,
   ConnectionTest,
   CreatedIntegration,
   CreateIntegrationBody,
@@ -15,6 +17,7 @@ import {
   SchemaQuery,
   Sync,
   SyncList,
+  SyncParams,
   syncRequests,
   UpdateIntegrationBody,
 } from '@switchyard/contracts';
@@ -177,10 +180,35 @@ export const integrationRoutes =
 
     app.get(
       '/v1/integrations/:id/schema/changes',
-      { schema: { tags: ['Schema'], summary: 'What changed between syncs, newest first', params: IntegrationParams, querystring: CursorQuery, response: { 200: ChangeSetList, ...errors } } },
+      {
+        schema: {
+          tags: ['Schema'],
+          summary: 'What changed between syncs, newest first: each set with its first changes, its total and the path of the whole set',
+          params: IntegrationParams,
+          querystring: CursorQuery,
+          response: { 200: ChangeSetList, ...errors },
+        },
+      },
       async (req) => {
         const tenant_id = await ownIntegration(req.principal.tenantId, req.params.id);
         return rpc.request(syncRequests.changes, { tenant_id, integration_id: req.params.id, ...req.query });
+      },
+    );
+
+    app.get(
+      '/v1/integrations/:id/schema/changes/:syncId',
+      {
+        schema: {
+          tags: ['Schema'],
+          summary: 'One whole change set (what events.schema.changed refers to), a page of changes at a time (follow next_cursor)',
+          params: IntegrationParams.extend(SyncParams.shape),
+          querystring: ChangeSetQuery,
+          response: { 200: ChangeSetPage, ...errors },
+        },
+      },
+      async (req) => {
+        const tenant_id = await ownIntegration(req.principal.tenantId, req.params.id);
+        return rpc.request(syncRequests.changeSet, { tenant_id, integration_id: req.params.id, sync_id: req.params.syncId, ...req.query });
       },
     );
   };
