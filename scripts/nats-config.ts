@@ -1,6 +1,7 @@
-/** `npm run nats-config`: writes deploy/nats/nats-server.conf from the contracts' permissions. */
+/** `npm run nats-config`: writes deploy/nats/auth.conf and deploy/nats/nats-server.conf from the contracts' permissions. */
 import { writeFileSync } from 'node:fs';
-import { NATS_CONFIG_PATH, natsConfig } from '@switchyard/kit/local';
+import { NATS_AUTH_CONFIG_PATH, NATS_CONFIG_PATH, natsAuthConfig, natsServerConfig } from '@switchyard/kit/local';
 
-writeFileSync(NATS_CONFIG_PATH, natsConfig());
-console.log(`wrote ${NATS_CONFIG_PATH}`);
+writeFileSync(NATS_AUTH_CONFIG_PATH, natsAuthConfig());
+writeFileSync(NATS_CONFIG_PATH, natsServerConfig());
+console.log(`wrote ${NATS_AUTH_CONFIG_PATH} and ${NATS_CONFIG_PATH}`);

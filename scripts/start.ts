@@ -12,7 +12,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { redactUrl } from '@switchyard/kit';
-import { buildServices, compiledCli, ensureInfra, ROOT, startAll, stopAll, type RunningService } from '@switchyard/kit/local';
+import { SERVICE_NAMES } from '@switchyard/contracts';
+import { buildServices, compiledCli, ensureInfra, provisionNats, ROOT, startService, Supervisor, waitHealthy } from '@switchyard/kit/local';
 
 const dev = process.argv.includes('--dev');
 const run = promisify(execFile);
@@ -29,6 +30,9 @@ async function main() {
     const built = await buildServices();
     if (built.length) say(`compiled ${built.join(', ')}`);
   }
+  // Streams and consumers, before the services that use them (the provisioning identity's job).
+  const nats = process.env.NATS_USER ? { user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD ?? '' } : undefined;
+  await provisionNats(env.NATS_URL, process.env, nats);
 
   // The key is made while the services start: the CLI and the gateway migrate the gateway's schema under one advisory lock.
   const cliCommand = dev ? ['--import', 'tsx', join(ROOT, 'services/gateway/src/cli.ts')] : ['--enable-source-maps', compiledCli()];
@@ -42,29 +46,27 @@ async function main() {
     },
   );
 
-  let running: RunningService[] = [];
+  // A service that exits on its own is started again, with a backoff, as Kubernetes would.
+  const startOptions = { env, runtime: dev ? ('watch' as const) : ('compiled' as const), log: say };
+  const supervisor = new Supervisor(SERVICE_NAMES.map((name) => startService(name, startOptions)), startOptions);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     say(`${signal}: stopping the services`);
-    const codes = await stopAll(running);
+    const codes = await supervisor.stop();
     say(`stopped (exit codes: ${codes.join(', ')})`);
     process.exit(codes.every((c) => c === 0) ? 0 : 1);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  running = await startAll({ env, runtime: dev ? 'watch' : 'compiled' });
-  const key = await adminKey.catch(async (err: Error) => {
-    await stopAll(running);
+  const ready = Promise.all(supervisor.running.map((s) => waitHealthy(s.name, s.healthPort, 60_000)));
+  const [key] = await Promise.all([adminKey, ready]).catch(async (err: Error) => {
+    await supervisor.stop();
     throw err;
   });
-  running.forEach((s) =>
-    void s.exited.then((code) => {
-      if (!stopping) say(`${s.name} exited unexpectedly (${code}); the rest keep running`);
-    }),
-  );
+  const running = supervisor.running;
   const port = process.env.PORT ?? '3000';
   const url = process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`;
   const secs = ((performance.now() - began) / 1000).toFixed(1);

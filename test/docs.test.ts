@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'vitest';
 import type { z } from 'zod';
+import { ProvisionConfig } from '@switchyard/kit';
 import { ROOT, SERVICE_NODE_FLAGS } from '@switchyard/kit/local';
 import { Config as credentials } from '../services/credentials/src/config.ts';
 import { Config as gateway } from '../services/gateway/src/config.ts';
@@ -13,7 +14,7 @@ import { Config as orchestrator } from '../services/orchestrator/src/config.ts';
 import { Config as syncWorker } from '../services/sync-worker/src/config.ts';
 import { Config as webhookDispatcher } from '../services/webhook-dispatcher/src/config.ts';
 
-const schemas: z.ZodObject[] = [gateway, integrations, credentials, syncWorker, webhookDispatcher, monitor, orchestrator];
+const schemas: z.ZodObject[] = [gateway, integrations, credentials, syncWorker, webhookDispatcher, monitor, orchestrator, ProvisionConfig];
 
 test("the README's configuration table lists every variable the services read, and no other", () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

@@ -36,10 +36,14 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+/** About an answer rather than in it: `replayed` when it is the stored answer of an earlier request with the same Idempotency-Key. */
+export const ReplyMeta = z.object({ replayed: z.boolean().optional() });
+export type ReplyMeta = z.infer<typeof ReplyMeta>;
+
 /** Reply envelope of every request/reply exchange. */
 export const replyEnvelope = <T extends z.ZodType>(data: T) =>
   z.discriminatedUnion('ok', [
-    z.object({ ok: z.literal(true), data }),
+    z.object({ ok: z.literal(true), data, meta: ReplyMeta.optional() }),
     z.object({ ok: z.literal(false), error: ErrorBody }),
   ]);
 export const AnyReply = replyEnvelope(z.unknown());

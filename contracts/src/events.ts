@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Role } from './api/api-keys.ts';
 import { Integration, Sync, SyncTrigger } from './api/integrations.ts';
 import { SchemaChange } from './catalog.ts';
+import type { ServiceName } from './services.ts';
 
 /**
  * CloudEvents 1.0 envelope (structured mode, JSON) plus the `tenantid`
@@ -74,6 +75,28 @@ export const events = {
 } as const;
 export type EventCatalog = typeof events;
 export type EventSubject = keyof EventCatalog;
+
+/**
+ * The one service that may publish each event: its NATS user may publish that
+ * subject and no other service's (deploy/nats follows from this map). An
+ * event without an owner does not compile.
+ */
+export const eventOwners: { readonly [S in EventSubject]: ServiceName } = {
+  'events.api_key.created': 'gateway',
+  'events.api_key.revoked': 'gateway',
+  'events.integration.created': 'integrations',
+  'events.integration.updated': 'integrations',
+  'events.integration.deleted': 'integrations',
+  'events.integration.connected': 'integrations',
+  'events.integration.disconnected': 'integrations',
+  'events.integration.credentials_rotated': 'integrations',
+  'events.sync.started': 'sync-worker',
+  'events.sync.progress': 'sync-worker',
+  'events.sync.completed': 'sync-worker',
+  'events.sync.failed': 'sync-worker',
+  'events.sync.cancelled': 'sync-worker',
+  'events.schema.changed': 'sync-worker',
+};
 export type EventData<S extends EventSubject> = z.infer<EventCatalog[S]>;
 
 export const eventType = (subject: EventSubject) => `switchyard.${subject.slice('events.'.length)}`;

@@ -15,7 +15,7 @@ import {
 } from './api/integrations.ts';
 import { CursorQuery, pageOf } from './api/pagination.ts';
 import { Catalog, CatalogRelation, SchemaChange } from './catalog.ts';
-import { defineRequest } from './requests.ts';
+import { defineRequest, IdempotencyRef } from './requests.ts';
 
 const tenant = { tenant_id: z.string().min(1) };
 const one = z.object({ ...tenant, id: z.uuid() });
@@ -27,7 +27,13 @@ export const Deleted = z.object({ deleted: z.literal(true) });
 const CONNECTING_MS = 8_000;
 
 export const integrationRequests = {
-  create: defineRequest('integrations', 'create', z.object({ ...tenant, body: CreateIntegrationBody }), CreatedIntegration, CONNECTING_MS),
+  create: defineRequest(
+    'integrations',
+    'create',
+    z.object({ ...tenant, body: CreateIntegrationBody, idempotency: IdempotencyRef.optional() }),
+    CreatedIntegration,
+    CONNECTING_MS,
+  ),
   list: defineRequest('integrations', 'list', z.object({ ...tenant, query: ListIntegrationsQuery }), IntegrationList),
   get: defineRequest('integrations', 'get', one, Integration),
   update: defineRequest(
@@ -48,7 +54,7 @@ export const integrationRequests = {
     Integration,
     CONNECTING_MS,
   ),
-  startSync: defineRequest('integrations', 'syncs.start', one, Sync),
+  startSync: defineRequest('integrations', 'syncs.start', one.extend({ idempotency: IdempotencyRef.optional() }), Sync),
 } as const;
 
 export const SchemaFilter = z.object({
@@ -124,7 +130,14 @@ export const syncRequests = {
   start: defineRequest(
     'sync-worker',
     'syncs.start',
-    z.object({ ...tenant, integration_id: z.uuid(), integration: SyncTarget, trigger: SyncTrigger }),
+    z.object({
+      ...tenant,
+      integration_id: z.uuid(),
+      integration: SyncTarget,
+      trigger: SyncTrigger,
+      /** A caller-chosen id (deterministic, for a retry-safe start): a second start with it answers the same sync. */
+      sync_id: z.uuid().optional(),
+    }),
     Sync,
   ),
   get: defineRequest('sync-worker', 'syncs.get', z.object({ ...tenant, sync_id: z.uuid() }), Sync),

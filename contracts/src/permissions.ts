@@ -1,8 +1,10 @@
 import { credentialRequests } from './credentials.ts';
+import { eventOwners } from './events.ts';
 import { integrationRequests, syncRequests } from './integrations.ts';
+import { deadLetterSubject } from './jobs.ts';
 import { monitorRequests, outboxRequests, signals, statusRequests, type RequestRoute } from './requests.ts';
-import type { ServiceName } from './services.ts';
-import { streams } from './streams.ts';
+import { SERVICE_NAMES, type ServiceName } from './services.ts';
+import { consumers, streams, type ConsumerDef } from './streams.ts';
 
 /**
  * Which requests each service may send, as route objects, so the NATS server
@@ -46,19 +48,66 @@ export const operatorMayRequest: readonly RequestRoute[] = [
   ...Object.values(outboxRequests).flatMap((r) => [r.parked, r.retry]),
 ];
 
-/** What every service publishes besides requests: JetStream API and acks, its outbox, heartbeats, dead letters. */
-export const commonPublish = [
-  '$JS.API.>',
-  '$JS.ACK.>',
-  '$JS.FC.>',
-  signals.heartbeat,
-  ...streams.events.subjects,
-  ...streams.deadLetter.subjects,
-];
-
-/** Subjects a service publishes through its outbox besides events (its jobs). */
+/** Job subjects a service publishes through its outbox (work-queue streams). */
 export const publishesJobs: Partial<Record<ServiceName, readonly string[]>> = {
   'sync-worker': streams.syncJobs.subjects,
 };
 
+/**
+ * Streams whose configuration and state (never their messages) a service may
+ * read: the gateway's public /health checks that the streams exist.
+ */
+export const readsStreamInfo: Partial<Record<ServiceName, readonly string[]>> = {
+  gateway: Object.values(streams).map((s) => s.name),
+};
+
 export const inboxPrefix = (user: string) => `_INBOX_${user}`;
+
+/** The NATS user that creates and updates streams and consumers (a step of npm start, a Kubernetes Job). */
+export const PROVISIONER = 'provisioner';
+
+export interface NatsPermissions {
+  publish: string[];
+  subscribe: string[];
+  /** May answer requests sent to it (reply subjects are allowed for the one response). */
+  respond: boolean;
+}
+
+const ownConsumers = (service: ServiceName): ConsumerDef[] => Object.values(consumers).filter((c) => c.service === service);
+
+/**
+ * Exactly what a service's NATS user may do. Of the JetStream API, only what
+ * its own durable consumers need (their info, the next messages, acks) and
+ * what it owns to publish: its events, its jobs, its dead letters. It cannot
+ * create, change, purge or delete a stream or consumer, read a stream's
+ * messages directly, or publish another owner's event.
+ */
+export function natsPermissions(service: ServiceName): NatsPermissions {
+  const mine = ownConsumers(service);
+  return {
+    publish: [
+      ...mayRequest[service].map((r) => r.subject),
+      signals.heartbeat,
+      ...Object.entries(eventOwners).filter(([, owner]) => owner === service).map(([subject]) => subject),
+      ...(publishesJobs[service] ?? []),
+      ...mine.flatMap((c) => [
+        `$JS.API.CONSUMER.INFO.${c.stream}.${c.durable}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${c.stream}.${c.durable}`,
+        `$JS.ACK.${c.stream}.${c.durable}.>`,
+        deadLetterSubject(c.stream, c.durable),
+      ]),
+      ...(readsStreamInfo[service]?.length ? ['$JS.API.INFO', ...readsStreamInfo[service].map((s) => `$JS.API.STREAM.INFO.${s}`)] : []),
+    ],
+    subscribe: [`${service}.>`, `${inboxPrefix(service)}.>`],
+    respond: true,
+  };
+}
+
+/** Every NATS user: the seven services, the operator (admin CLI) and the provisioner. */
+export function natsUsers(): Record<string, NatsPermissions> {
+  return {
+    ...Object.fromEntries(SERVICE_NAMES.map((s) => [s, natsPermissions(s)])),
+    operator: { publish: operatorMayRequest.map((r) => r.subject), subscribe: [`${inboxPrefix('operator')}.>`], respond: false },
+    [PROVISIONER]: { publish: ['$JS.API.>'], subscribe: [`${inboxPrefix(PROVISIONER)}.>`], respond: false },
+  };
+}

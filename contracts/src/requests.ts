@@ -23,6 +23,17 @@ export const defineRequest = <Req extends z.ZodType, Res extends z.ZodType>(
   timeoutMs = 5_000,
 ): RequestRoute<Req, Res> => ({ subject: `${service}.${verb}`, service, request, response, timeoutMs });
 
+/**
+ * An Idempotency-Key as it travels to the service that does the work: the
+ * key, and a fingerprint of the request it came with (the gateway's hash of
+ * method, route and body), so a reuse with another request is refused.
+ */
+export const IdempotencyRef = z.object({
+  key: z.string().regex(/^[\x21-\x7e]{1,255}$/, '1-255 visible ASCII characters'),
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type IdempotencyRef = z.infer<typeof IdempotencyRef>;
+
 export type RequestOf<R extends RequestRoute> = z.input<R['request']>;
 export type ResponseOf<R extends RequestRoute> = z.output<R['response']>;
 

@@ -1,14 +1,26 @@
 import type { EventSubject } from './events.ts';
+import type { ServiceName } from './services.ts';
 
 /**
- * JetStream streams and durable consumers, declared once; services provision
- * them at start (idempotently). Only features of nats-server 2.9 are used.
+ * JetStream streams and durable consumers, declared once. A provisioning
+ * identity creates and updates them (a step of `npm start`, a Kubernetes Job,
+ * a Compose one-shot service); the services' own NATS users may only use the
+ * consumers they own and publish what they own. Only features of
+ * nats-server 2.9 are used.
  */
 export interface StreamDef {
   name: string;
   subjects: string[];
   retention: 'limits' | 'workqueue';
   maxAgeMs: number;
+  /** Size bound of the stream's store. */
+  maxBytes: number;
+  /**
+   * What happens at a limit. `old` drops the oldest messages (publishers never
+   * block; consumer lag is watched instead); `new` refuses the publish, so the
+   * publisher gets an error it reports and retries (no job is ever dropped).
+   */
+  discard: 'old' | 'new';
   /** Window in which a repeated Nats-Msg-Id is dropped. */
   duplicateWindowMs: number;
   description: string;
@@ -17,6 +29,8 @@ export interface StreamDef {
 export interface ConsumerDef {
   stream: string;
   durable: string;
+  /** The service whose replicas share this consumer: only its NATS user may read from it. */
+  service: ServiceName;
   filterSubject: string;
   /** For a consumer of the EVENTS stream: the events it acts on (others under its filter are acknowledged and skipped). */
   events?: readonly EventSubject[];
@@ -27,6 +41,7 @@ export interface ConsumerDef {
 }
 
 const DAY = 86_400_000;
+const GiB = 1024 ** 3;
 
 export const streams = {
   events: {
@@ -34,6 +49,8 @@ export const streams = {
     subjects: ['events.>'],
     retention: 'limits',
     maxAgeMs: 7 * DAY,
+    maxBytes: 10 * GiB,
+    discard: 'old',
     duplicateWindowMs: 2 * 60_000,
     description: 'Domain events (CloudEvents) announced through service outboxes',
   },
@@ -42,6 +59,8 @@ export const streams = {
     subjects: ['jobs.sync.>'],
     retention: 'workqueue',
     maxAgeMs: 7 * DAY,
+    maxBytes: 1 * GiB,
+    discard: 'new',
     duplicateWindowMs: 2 * 60_000,
     description: 'Sync work queue, one subject per integration',
   },
@@ -50,6 +69,8 @@ export const streams = {
     subjects: ['deadletter.>'],
     retention: 'limits',
     maxAgeMs: 30 * DAY,
+    maxBytes: 1 * GiB,
+    discard: 'old',
     duplicateWindowMs: 2 * 60_000,
     description: 'Jobs that failed for good, with their last error',
   },
@@ -59,6 +80,7 @@ export const consumers = {
   syncWorker: {
     stream: streams.syncJobs.name,
     durable: 'sync-worker',
+    service: 'sync-worker',
     filterSubject: 'jobs.sync.>',
     // Long discoveries call working() well inside this window.
     ackWaitMs: 30_000,
@@ -69,6 +91,7 @@ export const consumers = {
   syncWorkerIntegrationEvents: {
     stream: streams.events.name,
     durable: 'sync-worker-integration-events',
+    service: 'sync-worker',
     filterSubject: 'events.integration.>',
     events: ['events.integration.created', 'events.integration.deleted', 'events.integration.disconnected'],
     ackWaitMs: 30_000,

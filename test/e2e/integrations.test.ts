@@ -10,14 +10,14 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { credentialRequests, inboxPrefix } from '@switchyard/contracts';
+import { credentialRequests, inboxPrefix, PROVISIONER } from '@switchyard/contracts';
 import { eventually } from '@switchyard/kit/testing';
 import { credentialFromUrl } from '@switchyard/connectors/testing';
 import pg from 'pg';
 import { startCustomerPostgres, type CustomerPostgres } from '@switchyard/kit/testing';
 import { DEFAULTS, ROOT } from '@switchyard/kit/local';
 import { startSystem, type IsolatedSystem } from '@switchyard/kit/testing/system';
-import { SlowProxy } from './slow-proxy.ts';
+import { SlowProxy } from '@switchyard/kit/testing';
 
 // A password no log line, response or event may ever contain.
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
@@ -296,7 +296,8 @@ describe('PostgreSQL integrations end to end', { timeout: 600_000 }, () => {
     assert.ok(summary.some((s: string) => s.startsWith('removed relation') && s.endsWith('t3')), summary.join('; '));
 
     // Announced too: the schema.changed event of that sync is on the EVENTS stream.
-    const nc = await connect({ servers: sys.nats.url, user: 'monitor', pass: sys.envFor('monitor').NATS_PASSWORD, inboxPrefix: inboxPrefix('monitor') });
+    // Read as the provisioner, the one user that may read a stream's messages (services may not).
+    const nc = await connect({ servers: sys.nats.url, user: PROVISIONER, pass: sys.envFor(PROVISIONER).NATS_PASSWORD, inboxPrefix: inboxPrefix(PROVISIONER) });
     try {
       const jsm = await jetstreamManager(nc);
       const event = await eventually('the schema.changed event', async () => {
@@ -416,7 +417,8 @@ describe('PostgreSQL integrations end to end', { timeout: 600_000 }, () => {
   });
 
   test('the password never appears in a response, a log line or an event', async () => {
-    const nc = await connect({ servers: sys.nats.url, user: 'monitor', pass: sys.envFor('monitor').NATS_PASSWORD, inboxPrefix: inboxPrefix('monitor') });
+    // Read as the provisioner, the one user that may read a stream's messages (services may not).
+    const nc = await connect({ servers: sys.nats.url, user: PROVISIONER, pass: sys.envFor(PROVISIONER).NATS_PASSWORD, inboxPrefix: inboxPrefix(PROVISIONER) });
     try {
       const jsm = await jetstreamManager(nc);
       const info = await jsm.streams.info('EVENTS');

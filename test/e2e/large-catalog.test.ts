@@ -12,7 +12,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { createDatabase, createTables, type TestDatabase } from '@switchyard/connectors/testing';
-import { changeSetPath, inboxPrefix, type SchemaChange } from '@switchyard/contracts';
+import { changeSetPath, inboxPrefix, PROVISIONER, type SchemaChange } from '@switchyard/contracts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@switchyard/kit';
 import { eventually } from '@switchyard/kit/testing';
 import { startSystem, type IsolatedSystem } from '@switchyard/kit/testing/system';
@@ -90,7 +90,8 @@ describe('a 5,000-table catalog end to end', { timeout: 300_000 }, () => {
         return d;
       }),
     ]);
-    nc = await connect({ servers: sys.nats.url, user: 'monitor', pass: sys.envFor('monitor').NATS_PASSWORD, inboxPrefix: inboxPrefix('monitor') });
+    // Read as the provisioner, the one user that may read a stream's messages (services may not).
+    nc = await connect({ servers: sys.nats.url, user: PROVISIONER, pass: sys.envFor(PROVISIONER).NATS_PASSWORD, inboxPrefix: inboxPrefix(PROVISIONER) });
     jsm = await jetstreamManager(nc);
   });
 

@@ -16,7 +16,9 @@ export const PostgresCredential = z
     username: z.string().min(1).max(128),
     password: z.string().min(1).max(1_024),
     database_name: z.string().min(1).max(128),
-    sslmode: SslMode.optional().describe('As libpq: disable, allow, prefer (default), require, verify-ca, verify-full'),
+    sslmode: SslMode.optional().describe(
+      'As libpq: disable, allow, prefer, require, verify-ca, verify-full. Default prefer; verify-full on a production Switchyard, which never sends a password in plaintext or to a server it has not verified (certificate or SCRAM channel binding)',
+    ),
   })
   .strict();
 export type PostgresCredential = z.infer<typeof PostgresCredential>;
@@ -135,6 +137,10 @@ export const ConnectionFailureReason = z.enum([
   'TLS_REQUIRED',
   'TLS_UNAVAILABLE',
   'TLS_FAILED',
+  // A production Switchyard sends a password only to a verified server: over TLS
+  // whose certificate was not checked (sslmode require, prefer, allow), only
+  // into SCRAM with channel binding. The server asked for it any other way.
+  'TLS_UNVERIFIED',
   'PERMISSION_DENIED',
   'CONNECTION_LOST',
   'TARGET_NOT_ALLOWED',
@@ -142,18 +148,25 @@ export const ConnectionFailureReason = z.enum([
 ]);
 export type ConnectionFailureReason = z.infer<typeof ConnectionFailureReason>;
 
-/**
- * The id of the sync an integration's creation starts. Deterministic (UUID v5
- * style over the integration id) so every path that starts it (the create
- * request, the integration.created event) makes the same one, once.
- */
-export function createdSyncId(integrationId: string): string {
-  const h = createHash('sha1').update(`switchyard:sync:created:${integrationId}`).digest();
+/** A UUID (v5 style: SHA-1, version and variant bits set) derived from a name: the same name, the same id. */
+export function nameUuid(name: string): string {
+  const h = createHash('sha1').update(name).digest();
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString('hex');
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
+
+/**
+ * The id of the sync an integration's creation starts. Deterministic so every
+ * path that starts it (the create request, the integration.created event)
+ * makes the same one, once.
+ */
+export const createdSyncId = (integrationId: string): string => nameUuid(`switchyard:sync:created:${integrationId}`);
+
+/** The id of the sync a request with an Idempotency-Key starts: a retry that takes the work over starts the same one. */
+export const requestedSyncId = (tenantId: string, idempotencyKey: string): string =>
+  nameUuid(`switchyard:sync:requested:${tenantId}:${idempotencyKey}`);
 
 /** The part of an integration its syncs need (see SyncTarget). */
 export const syncTargetOf = (i: Integration): SyncTarget => ({ type: i.integration_type, schemas: i.config.schemas });

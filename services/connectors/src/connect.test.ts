@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { ConnectionFailureReason, PostgresCredential } from '@switchyard/contracts';
-import { connectOptions, testConnection } from './connect.ts';
+import { connectOptions } from './connect-plan.ts';
+import { testConnection } from './connect.ts';
 import { ConnectionFailure } from './errors.ts';
 import { uniqueName } from '@switchyard/kit/testing';
 import { adminQuery, closedPort, createDatabase, fakeServer, selfSignedCert, silentServer, type FakeServer, type TestDatabase } from './testing.ts';

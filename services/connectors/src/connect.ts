@@ -1,60 +1,12 @@
-import type { ConnectionFailureReason, PostgresCredential } from '@switchyard/contracts';
+import type { PostgresCredential } from '@switchyard/contracts';
+import { resolveTarget, type TargetPolicy } from '@switchyard/kit';
 import type { Client, ClientConfig } from 'pg';
+import { connectOptions, guardPassword, sslmodeOf } from './connect-plan.ts';
 import { classify, ConnectionFailure, seconds, type Phase, type Target } from './errors.ts';
 import { pg } from './pg.ts';
-import { resolveTarget, type TargetPolicy } from './target-policy.ts';
 
-export const APPLICATION_NAME = 'switchyard';
-
-/**
- * How to open a connection for a credential. libpq's `prefer` and `allow` try
- * one way and, when the server answers in a particular way, the other: that is
- * `fallback`.
- */
-export interface ConnectPlan {
-  config: ClientConfig;
-  fallback: { when: ConnectionFailureReason; config: ClientConfig } | null;
-}
-
-/** TLS that encrypts but does not check who answers: libpq's `require` (and what prefer/allow try). */
-const TLS_UNVERIFIED = { rejectUnauthorized: false } as const;
-
-/** `queryTimeoutMs` (default `timeoutMs`) bounds each query on the client side. */
-export function connectOptions(cred: PostgresCredential, timeoutMs: number, queryTimeoutMs = timeoutMs): ConnectPlan {
-  const base: ClientConfig = {
-    host: cred.host,
-    port: cred.port,
-    user: cred.username,
-    password: cred.password,
-    database: cred.database_name,
-    application_name: APPLICATION_NAME,
-    connectionTimeoutMillis: timeoutMs,
-    // Client-side bound on each query, a little past the server-side
-    // statement_timeout discovery sets, so the server's own cancel (a clean
-    // 57014) normally wins and this only catches a server that stopped answering.
-    // statement_timeout itself is set with SET LOCAL inside the transaction, not
-    // as a startup parameter: PgBouncer and similar poolers refuse unknown
-    // startup parameters and a customer's database is often behind one.
-    query_timeout: queryTimeoutMs + 1_000,
-    keepAlive: true,
-  };
-  const mode = cred.sslmode ?? 'prefer';
-  switch (mode) {
-    case 'disable':
-      return { config: { ...base, ssl: false }, fallback: null };
-    case 'allow':
-      return { config: { ...base, ssl: false }, fallback: { when: 'TLS_REQUIRED', config: { ...base, ssl: { ...TLS_UNVERIFIED } } } };
-    case 'prefer':
-      return { config: { ...base, ssl: { ...TLS_UNVERIFIED } }, fallback: { when: 'TLS_UNAVAILABLE', config: { ...base, ssl: false } } };
-    case 'require':
-      return { config: { ...base, ssl: { ...TLS_UNVERIFIED } }, fallback: null };
-    case 'verify-ca':
-      // The chain must lead to a trusted authority, but the name on the certificate is not checked.
-      return { config: { ...base, ssl: { rejectUnauthorized: true, checkServerIdentity: () => undefined } }, fallback: null };
-    case 'verify-full':
-      return { config: { ...base, ssl: { rejectUnauthorized: true } }, fallback: null };
-  }
-}
+/** No policy given (tests, benchmarks): any address. */
+const ANY_TARGET: TargetPolicy = { allowPrivate: true, allowCidrs: [] };
 
 export const targetOf = (cred: PostgresCredential): Target => ({
   host: cred.host,
@@ -97,41 +49,83 @@ export function sessionFailure(client: Client, err: unknown, target: Target, tim
 }
 
 /**
- * Runs `work`, giving it `track` to register every client it opens; when `ms`
- * pass first, those clients are destroyed and the result is TIMEOUT. This is
- * the bound that holds even when pg's own timers do not fire (a server that
- * accepts TCP and says nothing, a query that never returns).
+ * Runs `work`, giving it `track` to register every client it opens and a
+ * signal that aborts when `ms` pass (or `outer` aborts). Then the clients are
+ * destroyed and the result is TIMEOUT. This is the bound that holds even when
+ * pg's own timers do not fire (a server that accepts TCP and says nothing, a
+ * query that never returns). Work still under way when it expires (a DNS
+ * answer, a connect, a TLS fallback) must stop at the signal: a client
+ * tracked after it is destroyed at once, and attempt() checks it before
+ * opening a client and after connecting one.
  */
-export async function bounded<T>(ms: number, target: Target, work: (track: (c: Client) => void) => Promise<T>): Promise<T> {
+export async function bounded<T>(
+  ms: number,
+  target: Target,
+  work: (track: (c: Client) => void, signal: AbortSignal) => Promise<T>,
+  outer?: AbortSignal,
+): Promise<T> {
   const clients = new Set<Client>();
-  let timer: NodeJS.Timeout | undefined;
+  const expiry = new AbortController();
+  const signal = outer ? AbortSignal.any([expiry.signal, outer]) : expiry.signal;
+  const failure = () => new ConnectionFailure('TIMEOUT', `no answer from ${target.host}:${target.port} within ${seconds(ms)}`);
+  let expire = () => {};
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    expire = () => {
       for (const c of clients) destroy(c);
-      reject(new ConnectionFailure('TIMEOUT', `no answer from ${target.host}:${target.port} within ${seconds(ms)}`));
-    }, ms);
+      reject(failure());
+    };
   });
+  const timer = setTimeout(() => expiry.abort(failure()), ms);
+  if (signal.aborted) expire();
+  else signal.addEventListener('abort', expire, { once: true });
+  const track = (c: Client) => {
+    clients.add(c);
+    if (signal.aborted) destroy(c);
+  };
   try {
-    return await Promise.race([work((c) => clients.add(c)), expired]);
+    return await Promise.race([work(track, signal), expired]);
   } finally {
+    // Done in time: the clients are the caller's now.
     clearTimeout(timer);
+    signal.removeEventListener('abort', expire);
   }
 }
 
-async function attempt(config: ClientConfig, target: Target, timeoutMs: number, track: (c: Client) => void): Promise<Client> {
-  const client = new (pg().Client)(config);
-  track(client);
+/** Stops work that goes on past its bound: the caller already has its TIMEOUT. */
+function stopIfAborted(signal: AbortSignal, client?: Client): void {
+  if (!signal.aborted) return;
+  if (client) destroy(client);
+  throw signal.reason;
+}
+
+interface Attempt {
+  target: Target;
+  timeoutMs: number;
+  track: (c: Client) => void;
+  signal: AbortSignal;
+  /** The password goes only into SCRAM with channel binding (ConnectPlan.channelBinding). */
+  channelBinding: boolean;
+}
+
+async function attempt(config: ClientConfig, a: Attempt): Promise<Client> {
+  stopIfAborted(a.signal);
+  const guarded = a.channelBinding ? guardPassword(config, a.target) : undefined;
+  const client = new (pg().Client)(guarded?.config ?? config);
+  guarded?.watch(client);
+  a.track(client);
   // Without a listener an error on an idle client would crash the process.
   client.on('error', (err) => {
     if (!firstError.has(client)) firstError.set(client, err);
   });
   try {
     await client.connect();
-    return client;
   } catch (err) {
     destroy(client);
-    throw classify(err, target, 'connect', timeoutMs);
+    throw classify(err, a.target, 'connect', a.timeoutMs);
   }
+  // Connected just as the bound expired: nobody will use or close it.
+  stopIfAborted(a.signal, client);
+  return client;
 }
 
 export interface ConnectOptions {
@@ -143,42 +137,48 @@ export interface ConnectOptions {
   pipeline?: boolean;
   /** Called with every client opened, so an outer deadline can destroy it. */
   track?: (c: Client) => void;
-  /** When given, the host is resolved once, checked, and connected to by address. */
+  /** The caller gave up (its own bound): stop, and destroy whatever opens after. */
+  signal?: AbortSignal;
+  /** Which addresses the host may resolve to (default: any). The host is resolved once, checked, and connected to by address. */
   policy?: TargetPolicy;
 }
 
-/** Opens one connection for the credential, following its sslmode, within `timeoutMs` in all. */
+/** Opens one connection for the credential, following its sslmode and the policy, within `timeoutMs` in all. */
 export function connect(cred: PostgresCredential, opts: ConnectOptions): Promise<Client> {
-  const target = targetOf(cred);
-  const plan = connectOptions(cred, opts.timeoutMs, opts.queryTimeoutMs);
+  const policy = opts.policy ?? ANY_TARGET;
+  const target = { ...targetOf(cred), sslmode: sslmodeOf(cred, policy.transport) };
   const extra = opts.pipeline ? { pipeline: true } : {};
-  return bounded(opts.timeoutMs, target, async (inner) => {
-    const both = (c: Client) => {
+  return bounded(opts.timeoutMs, target, async (inner, signal) => {
+    const plan = connectOptions(cred, opts.timeoutMs, opts.queryTimeoutMs, policy.transport);
+    const track = (c: Client) => {
       inner(c);
       opts.track?.(c);
     };
-    let pinned: Partial<ClientConfig> = {};
-    if (opts.policy) {
-      let address: string;
-      try {
-        address = await resolveTarget(cred.host, opts.policy);
-      } catch (err) {
-        throw err instanceof ConnectionFailure ? err : classify(err, target, 'connect', opts.timeoutMs);
-      }
-      pinned = { host: address };
+    // Resolved here even without a policy: through c-ares, off the thread pool
+    // (see the kit's resolve-host.ts), and connected to by the address checked.
+    let address: string;
+    try {
+      address = await resolveTarget(cred.host, policy, { timeoutMs: opts.timeoutMs, signal });
+    } catch (err) {
+      stopIfAborted(signal);
+      throw classify(err, target, 'connect', opts.timeoutMs);
     }
     // TLS still checks the certificate against the name the customer gave.
-    const pin = (c: ClientConfig): ClientConfig =>
-      pinned.host && pinned.host !== cred.host
-        ? { ...c, ...pinned, ssl: typeof c.ssl === 'object' ? { ...c.ssl, servername: cred.host } : c.ssl }
-        : c;
+    const pin = (c: ClientConfig): ClientConfig => ({
+      ...(address !== cred.host ? { ...c, host: address, ssl: typeof c.ssl === 'object' ? { ...c.ssl, servername: cred.host } : c.ssl } : c),
+      ...extra,
+    });
+    const a: Attempt = { target, timeoutMs: opts.timeoutMs, track, signal, channelBinding: plan.channelBinding };
     try {
-      return await attempt({ ...pin(plan.config), ...extra }, target, opts.timeoutMs, both);
+      return await attempt(pin(plan.config), a);
     } catch (err) {
+      if (plan.channelBinding && err instanceof ConnectionFailure && err.reason === 'TLS_UNAVAILABLE') {
+        throw new ConnectionFailure('TLS_UNAVAILABLE', `${err.message}; this Switchyard does not fall back to plaintext`, { code: err.code, retryable: false });
+      }
       if (!plan.fallback || !(err instanceof ConnectionFailure) || err.reason !== plan.fallback.when) throw err;
-      return await attempt({ ...pin(plan.fallback.config), ...extra }, target, opts.timeoutMs, both);
+      return await attempt(pin(plan.fallback.config), a);
     }
-  });
+  }, opts.signal);
 }
 
 /** Connects, asks the server's version, closes: the check behind "test connection". */
@@ -188,8 +188,8 @@ export async function testConnection(
 ): Promise<{ latency_ms: number; server_version: string }> {
   const target = targetOf(cred);
   const started = performance.now();
-  return bounded(timeoutMs, target, async (track) => {
-    const client = await connect(cred, { timeoutMs, track, policy });
+  return bounded(timeoutMs, target, async (track, signal) => {
+    const client = await connect(cred, { timeoutMs, track, policy, signal });
     try {
       const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
       const latency_ms = Math.round((performance.now() - started) * 10) / 10;

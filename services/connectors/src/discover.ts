@@ -2,7 +2,7 @@ import type { Catalog, CatalogEnum, CatalogRelation, PostgresCredential } from '
 import { assemble, byName, byText, relationshipsOf, type BatchRows, type ConstraintRow, type IndexRow, type RelationRow } from './assemble.ts';
 import * as sql from './catalog-sql.ts';
 import { close, connect, sessionFailure, targetOf } from './connect.ts';
-import type { TargetPolicy } from './target-policy.ts';
+import type { TargetPolicy } from '@switchyard/kit';
 
 export interface DiscoverOptions {
   /** Only these schemas (default: every schema but the system's). */
@@ -40,7 +40,10 @@ export async function discover(cred: PostgresCredential, opts: DiscoverOptions =
   if (signal?.aborted) throw abortError(signal);
   const target = targetOf(cred);
 
-  const client = await connect(cred, { timeoutMs, queryTimeoutMs, pipeline: true, policy: opts.policy });
+  // Aborted while connecting: the attempt stops and leaves nothing open (see bounded in connect.ts).
+  const client = await connect(cred, { timeoutMs, queryTimeoutMs, pipeline: true, policy: opts.policy, signal }).catch((err: unknown) => {
+    throw signal?.aborted ? abortError(signal) : err;
+  });
   // Only what the server or the network did becomes a ConnectionFailure; a bug here stays itself.
   const query: Query = <R>(text: string, values?: unknown[]) =>
     client.query(text, values).then(

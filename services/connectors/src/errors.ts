@@ -1,4 +1,5 @@
 import type { ConnectionFailureReason } from '@switchyard/contracts';
+import { TargetError } from '@switchyard/kit';
 
 /** Where the failure happened: while connecting, or on an open session (a query). */
 export type Phase = 'connect' | 'session';
@@ -63,6 +64,7 @@ export function redact(message: string, password: string | undefined): string {
 /** Turns a pg or Node error into a ConnectionFailure a customer can act on. */
 export function classify(err: unknown, target: Target, phase: Phase = 'connect', timeoutMs?: number): ConnectionFailure {
   if (err instanceof ConnectionFailure) return err;
+  if (err instanceof TargetError) return new ConnectionFailure(err.reason, redact(err.message, target.password), { retryable: err.retryable });
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as ErrorLike;
   const code = typeof e.code === 'string' ? e.code : undefined;
   const raw = typeof e.message === 'string' ? e.message : String(err);

@@ -159,14 +159,21 @@ export interface FakeBehaviour {
 }
 export type Answer =
   | 'silent'
-  | { error: { code: string; message: string }; askPassword?: boolean }
+  /**
+   * Fails with `error`; first, with askPassword, asks for the password in
+   * cleartext (true) or offers SCRAM-SHA-256 without channel binding ('scram')
+   * and records what the client answers.
+   */
+  | { error: { code: string; message: string }; askPassword?: boolean | 'scram' }
   /** Logs in, then answers the first query with this error, or never. */
   | { ready: true; onQuery: 'silent' | { code: string; message: string } };
 
 export interface FakeServer {
   port: number;
-  /** Passwords the server was sent, to show the client did send one. */
+  /** Passwords the server was sent (or SCRAM's first message), to show the client did send one. */
   passwords: string[];
+  /** TCP connections accepted. */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -174,7 +181,9 @@ export interface FakeServer {
 export async function fakeServer(behaviour: FakeBehaviour): Promise<FakeServer> {
   const sockets = new Set<Socket>();
   const passwords: string[] = [];
+  let connections = 0;
   const server: Server = createServer((raw) => {
+    connections += 1;
     sockets.add(raw);
     raw.on('error', () => {});
     raw.on('close', () => sockets.delete(raw));
@@ -184,6 +193,9 @@ export async function fakeServer(behaviour: FakeBehaviour): Promise<FakeServer> 
   return {
     port: (server.address() as AddressInfo).port,
     passwords,
+    get connections() {
+      return connections;
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
@@ -215,7 +227,11 @@ async function converse(raw: Socket, b: FakeBehaviour, passwords: string[], sock
   if (answer === 'silent') return;
   if ('error' in answer) {
     if (answer.askPassword) {
-      socket.write(message('R', int32(3))); // AuthenticationCleartextPassword
+      socket.write(
+        answer.askPassword === 'scram'
+          ? message('R', Buffer.concat([int32(10), Buffer.from('SCRAM-SHA-256\0\0', 'latin1')])) // AuthenticationSASL
+          : message('R', int32(3)), // AuthenticationCleartextPassword
+      );
       const p = await reader.typed();
       passwords.push(p.body.toString('utf8').replace(/\0$/, ''));
     }

@@ -32,7 +32,7 @@ describe('credentials config', () => {
   test('production requires a root key', () => {
     const [p] = problems({ NODE_ENV: 'production' });
     assert.match(p!, /^CREDENTIALS_ROOT_KEY: /);
-    const c = loadConfig(Config, { NODE_ENV: 'production', CREDENTIALS_ROOT_KEY: key });
+    const c = loadConfig(Config, { NODE_ENV: 'production', CREDENTIALS_ROOT_KEY: key, NATS_USER: 'credentials' });
     assert.deepEqual(rootKeys(c), { current: Buffer.from(key, 'base64'), previous: undefined, insecureDefault: false });
   });
 

@@ -1,7 +1,4 @@
-import { createRequire } from 'node:module';
-import type { Client } from 'pg';
-import type PgModule from 'pg';
-import { withTransaction, type Logger, type Pool } from '@switchyard/kit';
+import { PgListener, withTransaction, type Logger, type Pool } from '@switchyard/kit';
 import type { RootKeys } from './config.ts';
 import { newMasterKey, unwrapMasterKey, wrapMasterKey, type MasterKey } from './envelope.ts';
 import {
@@ -14,8 +11,6 @@ import {
   type MasterKeyRow,
 } from './repo/master-keys.ts';
 
-// Through require, like the kit, so OpenTelemetry's pg hooks see this client too.
-const pg = () => createRequire(import.meta.url)('pg') as typeof PgModule;
 
 export interface KeyRingOptions {
   pool: Pool;
@@ -35,7 +30,7 @@ export interface KeyRingOptions {
 export class KeyRing {
   private readonly keys = new Map<string, Buffer>();
   private current?: { id: string; seq: number };
-  private listener?: Client;
+  private listener?: PgListener;
   private stopped = false;
 
   private constructor(private readonly o: KeyRingOptions) {}
@@ -112,32 +107,16 @@ export class KeyRing {
   /** Follows changes made by other replicas (LISTEN); reconnects when the connection drops. */
   async watch(): Promise<void> {
     if (this.stopped) return;
-    const client = new (pg().Client)({ connectionString: this.o.databaseUrl, application_name: `${this.o.schema}-key-ring` });
-    this.listener = client;
-    let retried = false;
-    const retry = () => {
-      if (retried) return;
-      retried = true;
-      client.removeAllListeners('error');
-      client.on('error', () => {});
-      client.end().catch(() => {});
-      if (!this.stopped) setTimeout(() => void this.watch(), 1_000).unref();
-    };
-    client.on('error', (err) => {
-      this.o.log.warn({ err }, 'key ring listener lost its connection; reconnecting');
-      retry();
-    });
-    client.on('notification', () => void this.changed());
-    try {
-      await client.connect();
-      await client.query(`LISTEN "${`${this.o.schema}_master_keys`.replace(/"/g, '""')}"`);
+    this.listener = new PgListener({
+      url: this.o.databaseUrl,
+      channel: `${this.o.schema}_master_keys`,
+      applicationName: `${this.o.schema}-key-ring`,
+      log: this.o.log,
+      onNotify: () => void this.changed(),
       // A rotation may have happened while we were not listening.
-      await this.changed();
-    } catch (err) {
-      if (this.stopped) return;
-      this.o.log.warn({ err }, 'key ring listener could not connect; retrying');
-      retry();
-    }
+      onListening: () => void this.changed(),
+    });
+    this.listener.start();
   }
 
   private async changed() {
@@ -151,7 +130,7 @@ export class KeyRing {
 
   async stopWatching(): Promise<void> {
     this.stopped = true;
-    await this.listener?.end().catch(() => {});
+    await this.listener?.stop();
   }
 
   /** Wipes the unwrapped keys from memory. */

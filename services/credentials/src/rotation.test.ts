@@ -5,7 +5,8 @@ import { credentialRequests, type KeyRingStatus } from '@switchyard/contracts';
 import { eventually, testLogger } from '@switchyard/kit/testing';
 import { Harness, type Replica } from './testing.ts';
 
-const ctx = { log: testLogger('credentials'), subject: 'test' };
+// Handlers called directly, as NATS would call them: a caller that waits as long as the test needs.
+const ctx = { log: testLogger('credentials'), subject: 'test', deadline: Number.MAX_SAFE_INTEGER };
 
 let h: Harness;
 

@@ -62,7 +62,7 @@ export class Harness {
       await rt.stop('build failed');
       throw err;
     }
-    rt.markReady();
+    await rt.markReady();
     const replica = { rt, app, config };
     this.replicas.add(replica);
     return replica;

@@ -8,8 +8,6 @@ export const Config = baseConfig({ healthPort: HEALTH_PORTS['gateway'] }).extend
   /** Where clients reach the API (printed by `npm start`, used in the OpenAPI servers list). */
   PUBLIC_URL: z.url().optional(),
   // 1 MiB is ample for JSON bodies; larger ones are refused with 413 before parsing.
-  // A day covers any client's retry schedule.
-  IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(1_048_576),
 });
 export type Config = z.infer<typeof Config>;

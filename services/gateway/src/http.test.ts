@@ -43,7 +43,7 @@ describe('gateway HTTP API', () => {
       schema,
       migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
     });
-    rt.markReady();
+    await rt.markReady();
     app = await buildHttp(rt, config);
     admin = (await createApiKey(rt.pool, { tenantId: 'acme', name: 'admin', role: 'admin' })).key;
     viewer = (await createApiKey(rt.pool, { tenantId: 'acme', name: 'viewer', role: 'viewer' })).key;

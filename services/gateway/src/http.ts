@@ -11,7 +11,7 @@ import {
 import { registerAuth } from './auth.ts';
 import { registerIdempotency } from './idempotency.ts';
 import type { Config } from './config.ts';
-import { problem, sendProblem, toProblem } from './problem.ts';
+import { problem, retryAfterOf, sendProblem, toProblem } from './problem.ts';
 import { healthRoutes } from './routes/health.ts';
 import { seedRoutes } from './routes/seed.ts';
 import { apiKeyRoutes } from './routes/v1/api-keys.ts';
@@ -37,7 +37,7 @@ export async function buildHttp(rt: Runtime, config: Config, fastifyOtel?: { plu
   app.setErrorHandler((err, req, reply) => {
     const p = toProblem(err as Error);
     if (p.status >= 500) rt.log.error({ err, method: req.method, url: req.url }, 'request failed');
-    return sendProblem(req, reply, p);
+    return sendProblem(req, reply, p, retryAfterOf(err));
   });
   app.setNotFoundHandler((req, reply) =>
     sendProblem(req, reply, problem(404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)),
@@ -55,7 +55,7 @@ export async function buildHttp(rt: Runtime, config: Config, fastifyOtel?: { plu
   });
 
   registerAuth(app, rt.pool);
-  registerIdempotency(app, rt.redis, config.IDEMPOTENCY_TTL_SECONDS);
+  registerIdempotency(app);
 
 
   await app.register(swagger, {

@@ -1,5 +1,5 @@
 import type { ErrorCode, FieldError, Problem } from '@switchyard/contracts';
-import { isAppError } from '@switchyard/kit';
+import { isAppError, isUnavailable } from '@switchyard/kit';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 
@@ -77,6 +77,8 @@ export function toProblem(err: FastifyError | Error): Problem {
     return problem(status, err.code, status >= 500 && err.code === 'INTERNAL' ? undefined : err.message, err.errors, reason);
   }
   if (isResponseSerializationError(err)) return problem(500, 'INTERNAL');
+  // The gateway's own PostgreSQL (API keys) or Redis away: an outage, not a bug.
+  if (isUnavailable(err)) return problem(503, 'UNAVAILABLE', 'a dependency of the API is unavailable; retry shortly');
   const status = (err as FastifyError).statusCode;
   if (status && status >= 400 && status < 500) {
     // Fastify's own client errors (malformed JSON, wrong content type, body too large) say what is wrong.
@@ -86,10 +88,21 @@ export function toProblem(err: FastifyError | Error): Problem {
   return problem(500, 'INTERNAL');
 }
 
-export function sendProblem(req: FastifyRequest, reply: FastifyReply, p: Problem) {
+/** Seconds a client should wait before retrying a 503 (an outage is usually short; the services reconnect by themselves). */
+const RETRY_AFTER_UNAVAILABLE_S = 2;
+
+export function sendProblem(req: FastifyRequest, reply: FastifyReply, p: Problem, retryAfterSeconds?: number) {
   if (p.status === 401) reply.header('www-authenticate', 'Bearer realm="switchyard"');
+  const retryAfter = retryAfterSeconds ?? (p.status === 503 ? RETRY_AFTER_UNAVAILABLE_S : undefined);
+  if (retryAfter !== undefined && (p.status === 503 || p.status === 429 || p.status === 409)) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
   return reply
     .status(p.status)
     .type('application/problem+json')
     .send({ ...p, instance: req.url });
+}
+
+/** A Retry-After the error asks for (e.g. a busy tenant's connection-test slots), in seconds. */
+export function retryAfterOf(err: unknown): number | undefined {
+  const v = isAppError(err) ? err.details?.retry_after_seconds : undefined;
+  return typeof v === 'number' && v > 0 ? v : undefined;
 }

@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { targetPolicyFrom } from '@switchyard/connectors';
 import { integrationRequests } from '@switchyard/contracts';
-import type { Handlers, Runtime } from '@switchyard/kit';
+import { targetPolicyFrom, type Handlers, type Runtime } from '@switchyard/kit';
 import { Config } from './config.ts';
 import type { Deps } from './handlers/deps.ts';
 import { connect } from './handlers/integrations.connect.ts';
@@ -14,6 +13,7 @@ import { list } from './handlers/integrations.list.ts';
 import { startSync } from './handlers/integrations.syncs.start.ts';
 import { testConnection } from './handlers/integrations.test_connection.ts';
 import { update } from './handlers/integrations.update.ts';
+import { TenantSlots } from './tenant-slots.ts';
 
 export const definition = {
   service: 'integrations',
@@ -37,6 +37,6 @@ export const handlers = (d: Deps): Handlers<typeof integrationRequests> => ({
 
 export async function buildApp(rt: Runtime, config: Config): Promise<void> {
   rt.startOutbox();
-  const limits = { timeoutMs: config.CONNECT_TIMEOUT_MS, policy: targetPolicyFrom(config) };
+  const limits = { timeoutMs: config.CONNECT_TIMEOUT_MS, policy: targetPolicyFrom(config), perTenant: new TenantSlots(config.CONNECTION_TESTS_PER_TENANT) };
   rt.serve(integrationRequests, handlers({ pool: rt.pool, rpc: rt.rpc, log: rt.log, limits }));
 }

@@ -1,16 +1,18 @@
-import { ConnectionFailure, testConnection, type TargetPolicy } from '@switchyard/connectors';
+import { ConnectionFailure, testConnection } from '@switchyard/connectors';
 import type { ConnectionTest, PostgresCredential } from '@switchyard/contracts';
-import { AppError } from '@switchyard/kit';
+import { AppError, type TargetPolicy } from '@switchyard/kit';
+import type { TenantSlots } from './tenant-slots.ts';
 
-/** Tries a credential for real; a failure is a 400 that says why (never the password). */
-/** How far a connection attempt may go: its time bound and which addresses it may reach. */
+/** How far a connection attempt may go: its time bound, which addresses it may reach, how many a tenant may run at once. */
 export interface ConnectLimits {
   timeoutMs: number;
   policy: TargetPolicy;
+  perTenant: TenantSlots;
 }
 
-export async function verifyCredential(credential: PostgresCredential, limits: ConnectLimits): Promise<void> {
-  const result = await tryConnection(credential, limits);
+/** Tries a credential for real; a failure is a 400 that says why (never the password). */
+export async function verifyCredential(tenantId: string, credential: PostgresCredential, limits: ConnectLimits): Promise<void> {
+  const result = await tryConnection(tenantId, credential, limits);
   if (!result.ok)
     throw new AppError('CONNECTION_FAILED', result.message, {
       details: { reason: result.reason },
@@ -18,9 +20,14 @@ export async function verifyCredential(credential: PostgresCredential, limits: C
     });
 }
 
-export async function tryConnection(credential: PostgresCredential, limits: ConnectLimits): Promise<ConnectionTest> {
+/** Tries a credential in one of the tenant's slots (RATE_LIMITED when they are all taken); a failure to connect is an answer. */
+export async function tryConnection(tenantId: string, credential: PostgresCredential, limits: ConnectLimits): Promise<ConnectionTest> {
+  return limits.perTenant.run(tenantId, () => attempt(credential, limits));
+}
+
+async function attempt(credential: PostgresCredential, { timeoutMs, policy }: ConnectLimits): Promise<ConnectionTest> {
   try {
-    const r = await testConnection(credential, limits);
+    const r = await testConnection(credential, { timeoutMs, policy });
     return { ok: true, latency_ms: r.latency_ms, server_version: r.server_version };
   } catch (err) {
     if (err instanceof ConnectionFailure) return { ok: false, reason: err.reason, message: err.message };

@@ -97,3 +97,58 @@ test('redactUrl hides passwords in connection URLs, lists included', () => {
   assert.equal(redactUrl('nats://a:p1@n1:4222,nats://b:p2@n2:4222'), 'nats://a:***@n1:4222,nats://b:***@n2:4222');
   assert.equal(redactUrl('redis://127.0.0.1:6379'), 'redis://127.0.0.1:6379');
 });
+
+describe('production refuses development defaults and plaintext to other hosts', () => {
+  const prod = (env: NodeJS.ProcessEnv) => configError(base, { NODE_ENV: 'production', NATS_USER: 'gateway', ...env }).problems;
+
+  test('local infrastructure with a NATS user is accepted as it is', () => {
+    const c = loadConfig(base, { NODE_ENV: 'production', NATS_USER: 'gateway', NATS_PASSWORD: 'a-long-random-secret' });
+    assert.equal(c.NODE_ENV, 'production');
+  });
+
+  test('plaintext PostgreSQL, Redis and NATS on another host are refused, each named', () => {
+    const problems = prod({
+      DATABASE_URL: 'postgres://app:s3cr3t-value@db.internal:5432/switchyard',
+      REDIS_URL: 'redis://cache.internal:6379',
+      NATS_URL: 'nats://127.0.0.1:4222,nats://nats-1.internal:4222',
+    });
+    assert.deepEqual(problems.map((p) => p.split(':')[0]), ['DATABASE_URL', 'REDIS_URL', 'NATS_URL']);
+    assert.match(problems[0]!, /sslmode=verify-full/);
+  });
+
+  test('TLS to other hosts is accepted: sslmode, rediss://, tls://', () => {
+    const c = loadConfig(base, {
+      NODE_ENV: 'production',
+      NATS_USER: 'gateway',
+      DATABASE_URL: 'postgres://app:s3cr3t-value@db.internal:5432/switchyard?sslmode=verify-full',
+      REDIS_URL: 'rediss://cache.internal:6380',
+      NATS_URL: 'tls://nats-0.internal:4222,tls://nats-1.internal:4222',
+    });
+    assert.equal(c.REDIS_URL, 'rediss://cache.internal:6380');
+  });
+
+  test('ALLOW_INSECURE_TRANSPORT accepts plaintext explicitly, per dependency', () => {
+    const problems = prod({
+      DATABASE_URL: 'postgres://app:s3cr3t-value@postgres:5432/switchyard',
+      REDIS_URL: 'redis://redis:6379',
+      NATS_URL: 'nats://nats:4222',
+      ALLOW_INSECURE_TRANSPORT: 'postgres,nats',
+    });
+    assert.deepEqual(problems.map((p) => p.split(':')[0]), ['REDIS_URL']);
+    assert.match(configError(base, { ALLOW_INSECURE_TRANSPORT: 'postgres,mysql' }).message, /ALLOW_INSECURE_TRANSPORT/);
+  });
+
+  test('development passwords and NATS without a user are refused', () => {
+    const problems = configError(base, {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://switchyard:switchyard@127.0.0.1:5432/switchyard',
+      NATS_PASSWORD: 'gateway-dev-password',
+    }).problems;
+    assert.deepEqual(problems.map((p) => p.split(':')[0]).sort(), ['DATABASE_URL', 'NATS_PASSWORD', 'NATS_USER']);
+  });
+
+  test('outside production the same settings are accepted', () => {
+    const c = loadConfig(base, { DATABASE_URL: 'postgres://switchyard:switchyard@db.internal:5432/x', REDIS_URL: 'redis://cache:6379' });
+    assert.equal(c.NODE_ENV, 'development');
+  });
+});

@@ -24,13 +24,18 @@ export function createPool(opts: { url: string; schema: string; max: number; app
     connectionString: opts.url,
     max: opts.max,
     application_name: opts.applicationName,
-    connectionTimeoutMillis: 5_000,
+    // A database that does not answer is an outage: callers get 503 quickly rather than wait on it.
+    connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
     options: `-c search_path=${quoteIdent(opts.schema)},public`,
   };
   const pool = new (pg().Pool)(config);
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+  // A client losing its connection must not crash the process: the pool handles idle ones
+  // (and replaces them), but a checked-out client has no listener of the pool's; a restart of
+  // PostgreSQL between two statements of a transaction would emit an unhandled 'error'. Its
+  // queries fail instead, and the caller sees that.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
@@ -56,6 +61,7 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
  */
 export async function migrate(opts: { url: string; schema: string; dir: string | string[]; log: Logger }): Promise<string[]> {
   const client = new (pg().Client)({ connectionString: opts.url, application_name: `${opts.schema}-migrate` });
+  client.on('error', () => {}); // failures surface as rejected queries
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [`switchyard:migrate:${opts.schema}`]);

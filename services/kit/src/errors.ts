@@ -46,8 +46,29 @@ export function fieldErrors(issues: ReadonlyArray<{ path: PropertyKey[]; message
   }));
 }
 
-/** Anything thrown that is not an AppError is a bug: hide its detail behind INTERNAL. */
+// PostgreSQL SQLSTATEs of a server that is going away or not there yet: 08 connection exceptions,
+// 57P01-57P03 admin/crash shutdown and "cannot connect now", 53300 too many connections.
+const PG_UNAVAILABLE = /^(08...|57P0[123]|53300)$/;
+const NET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const PG_DRIVER_UNAVAILABLE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|Stream isn't writeable|Reached the max retries per request/i;
+
+/**
+ * Says whether an error means a dependency (PostgreSQL, Redis) is away rather
+ * than a bug: such a request may succeed later, so it is a 503 with
+ * Retry-After, never a 500.
+ */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; errors?: unknown[] } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.code === 'string' && (PG_UNAVAILABLE.test(e.code) || NET_UNAVAILABLE.has(e.code))) return true;
+  if (typeof e.message === 'string' && PG_DRIVER_UNAVAILABLE.test(e.message)) return true;
+  // An AggregateError (one per address tried) from net.connect.
+  return Array.isArray(e.errors) && e.errors.some(isUnavailable);
+}
+
+/** Anything thrown that is not an AppError is a bug, hidden behind INTERNAL; a dependency that is away is UNAVAILABLE. */
 export function toAppError(err: unknown): AppError {
   if (isAppError(err)) return err;
+  if (isUnavailable(err)) return new AppError('UNAVAILABLE', 'a dependency of this service is unavailable; retry shortly', { cause: err });
   return new AppError('INTERNAL', 'internal error', { cause: err });
 }

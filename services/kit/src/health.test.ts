@@ -127,3 +127,32 @@ describe('probe', () => {
     assert.ok(took >= 95 && took < 1_000, `took ${took} ms`);
   });
 });
+
+describe('startHealthServer with required checks', () => {
+  test('/readyz stays 200 while only an optional dependency is down, and says so; a required one makes it 503', async () => {
+    let checks: Record<string, DependencyHealth> = {
+      postgres: { status: 'up', latency_ms: 1 },
+      nats: { status: 'up', latency_ms: 1 },
+      redis: { status: 'down', error: 'ECONNREFUSED' },
+    };
+    const server = await startHealthServer({
+      host: '127.0.0.1',
+      port: 0,
+      state: () => 'ready',
+      checks: async () => checks,
+      required: ['postgres', 'nats'],
+      metrics: (_req, res) => res.end(),
+    });
+    try {
+      const optional = await fetch(`http://127.0.0.1:${server.port}/readyz`);
+      assert.equal(optional.status, 200);
+      assert.deepEqual(await optional.json(), { status: 'ready', checks });
+      checks = { ...checks, postgres: { status: 'down', error: 'ECONNREFUSED' } };
+      const required = await fetch(`http://127.0.0.1:${server.port}/readyz`);
+      assert.equal(required.status, 503);
+      assert.deepEqual(await required.json(), { status: 'degraded', checks });
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -39,6 +39,8 @@ export async function startHealthServer(opts: {
   port: number;
   state: () => State;
   checks: Checks;
+  /** The checks readiness depends on (default: all); the others are reported but do not make it 503. */
+  required?: readonly string[];
   metrics: (req: IncomingMessage, res: ServerResponse) => void;
 }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
@@ -50,7 +52,8 @@ export async function startHealthServer(opts: {
       if (state !== 'ready') return send(res, 503, { status: state });
       opts.checks().then(
         (checks) => {
-          const ok = Object.values(checks).every((c) => c.status === 'up');
+          const ok = (opts.required ?? Object.keys(checks)).every((k) => checks[k]?.status === 'up');
+          // Ready with an optional dependency (Redis) down: the checks say which.
           send(res, ok ? 200 : 503, { status: ok ? 'ready' : 'degraded', checks });
         },
         (err) => send(res, 503, { status: 'error', error: String(err) }),

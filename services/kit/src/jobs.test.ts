@@ -6,7 +6,8 @@ import type { Subscription } from '@nats-io/nats-core';
 import { DeadLetter, deadLetterSubject, streams, type ConsumerDef } from '@switchyard/contracts';
 import { AppError } from './errors.ts';
 import { JobRunner, type JobContext, type JobFailure, type JobRunnerOptions } from './jobs.ts';
-import { connectNats, provision, type NatsConnection } from './nats.ts';
+import { connectNats, type NatsConnection } from './nats.ts';
+import { provision } from './provision.ts';
 import { eventually, testConfig, testLogger, testStream } from './testing/index.ts';
 
 const config = testConfig();

@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { jetstream, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, JetStreamApiError, type Consumer, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { deadLetterSubject, type ConsumerDef, type DeadLetter } from '@switchyard/contracts';
 import { ZodError, type z } from 'zod';
@@ -17,6 +17,8 @@ export interface JobContext {
   /** 1 on the first delivery. */
   attempt: number;
   lastAttempt: boolean;
+  /** The consumer's ack wait as provisioned: the job must show life (working()) more often than this. */
+  ackWaitMs: number;
   log: Logger;
   /** Tells JetStream the job is alive (also done automatically on an interval). */
   working(): void;
@@ -54,6 +56,8 @@ function classify(err: unknown): AppError {
   return new AppError('INTERNAL', 'internal error', { cause: err, retryable: true });
 }
 
+const isNotFound = (e: unknown) => e instanceof JetStreamApiError && (e.code === 404 || /not found/i.test(e.message));
+
 export const exponentialBackoff =
   (baseMs = 1_000, maxMs = 60_000) =>
   (attempt: number) => {
@@ -75,6 +79,11 @@ export class JobRunner<S extends z.ZodType> {
   private loop?: Promise<void>;
   private stopFetch?: () => void;
   private readonly abort = new AbortController();
+  /** The consumer's settings as provisioned (the declaration in contracts is what a provisioner applies, maybe tuned). */
+  private settings?: { ackWaitMs: number; maxDeliver: number };
+  private settled?: (s: { ackWaitMs: number; maxDeliver: number }) => void;
+  /** Resolves with the consumer's ack wait and max deliveries once the runner has found its consumer. */
+  readonly ready = new Promise<{ ackWaitMs: number; maxDeliver: number }>((r) => (this.settled = r));
 
   constructor(private readonly o: JobRunnerOptions<S>) {
     this.js = jetstream(o.nc);
@@ -121,6 +130,8 @@ export class JobRunner<S extends z.ZodType> {
 
   private async run() {
     const { stream, durable } = this.o.consumer;
+    let consumer: Consumer | undefined;
+    let missing = 0;
     while (!this.stopped) {
       const free = this.o.concurrency - this.inFlight.size;
       if (free <= 0) {
@@ -128,7 +139,14 @@ export class JobRunner<S extends z.ZodType> {
         continue;
       }
       try {
-        const consumer = await this.js.consumers.get(stream, durable);
+        if (!consumer) {
+          // The provisioner creates it; a service only looks it up (and waits for it).
+          consumer = await this.js.consumers.get(stream, durable);
+          const { config } = await consumer.info(true);
+          this.settings = { ackWaitMs: Math.round((config.ack_wait ?? 0) / 1e6) || this.o.consumer.ackWaitMs, maxDeliver: config.max_deliver ?? this.o.consumer.maxDeliver };
+          this.settled?.(this.settings);
+          missing = 0;
+        }
         const batch = await consumer.fetch({ max_messages: free, expires: 2_000 });
         this.stopFetch = () => batch.stop();
         for await (const m of batch) {
@@ -140,7 +158,11 @@ export class JobRunner<S extends z.ZodType> {
         }
       } catch (err) {
         if (this.stopped) break;
-        this.o.log.warn({ err, stream, durable }, 'job fetch failed; retrying');
+        consumer = undefined;
+        if (isNotFound(err)) {
+          // Logged once, then every minute: provisioning has not run (yet).
+          if (missing++ % 60 === 0) this.o.log.warn({ stream, durable }, 'consumer not provisioned yet; waiting for it');
+        } else this.o.log.warn({ err, stream, durable }, 'job fetch failed; retrying');
         await new Promise((r) => setTimeout(r, 1_000));
       }
     }
@@ -149,7 +171,8 @@ export class JobRunner<S extends z.ZodType> {
   private async process(m: JsMsg) {
     const started = performance.now();
     const attempt = m.info.deliveryCount;
-    const last = attempt >= this.o.consumer.maxDeliver;
+    const { ackWaitMs, maxDeliver } = this.settings ?? this.o.consumer;
+    const last = attempt >= maxDeliver;
     const log = this.o.log.child({ job_subject: m.subject, attempt });
     const parent = extractTrace(m.headers);
 
@@ -179,13 +202,14 @@ export class JobRunner<S extends z.ZodType> {
           return;
         }
 
-        const interval = Math.max(1_000, Math.floor(this.o.consumer.ackWaitMs / 3));
+        const interval = Math.max(1_000, Math.floor(ackWaitMs / 3));
         const heartbeat = setInterval(() => m.working(), interval);
         try {
           await this.o.handler(parsed.data, {
             subject: m.subject,
             attempt,
             lastAttempt: last,
+            ackWaitMs,
             log,
             working: () => m.working(),
             signal: this.abort.signal,

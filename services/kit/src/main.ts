@@ -58,7 +58,7 @@ export async function serviceMain<C extends BaseConfig>(def: ServiceDefinition<C
       migrationsDir: def.migrationsDir,
     });
     await def.build(rt, config);
-    rt.markReady();
+    await rt.markReady();
     log.info({ health_port: rt.healthPort, version: def.version }, 'ready');
     return rt;
   } catch (err) {

@@ -1,18 +1,6 @@
 import { context, propagation, type Context } from '@opentelemetry/api';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  DiscardPolicy,
-  jetstreamManager,
-  JetStreamApiError,
-  RetentionPolicy,
-  StorageType,
-  type JetStreamManager,
-  type StreamConfig,
-} from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import type { ConsumerDef, StreamDef } from '@switchyard/contracts';
 import type { Logger } from './logger.ts';
 
 export type { NatsConnection, MsgHdrs };
@@ -38,14 +26,27 @@ export async function connectNats(opts: {
     waitOnFirstConnect: true,
     timeout: 5_000,
   });
+  connected.set(nc, true);
   void (async () => {
     for await (const s of nc.status()) {
+      if (s.type === 'disconnect') connected.set(nc, false);
+      if (s.type === 'reconnect') connected.set(nc, true);
       if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error')
         opts.log.warn({ nats: s.type, server: 'server' in s ? s.server : undefined }, `nats ${s.type}`);
     }
   })();
+  void nc.closed().then(() => connected.set(nc, false));
   return nc;
 }
+
+const connected = new WeakMap<NatsConnection, boolean>();
+
+/**
+ * Whether the connection is up now. While NATS is away the client buffers
+ * what is published and retries the connection; a request would wait out its
+ * timeout, so callers check this and fail fast instead.
+ */
+export const isNatsConnected = (nc: NatsConnection): boolean => !nc.isClosed() && connected.get(nc) !== false;
 
 // ---- W3C trace context in NATS headers --------------------------------------
 
@@ -71,69 +72,4 @@ export function traceCarrier(ctx: Context = context.active()): Record<string, st
   const carrier: Record<string, string> = {};
   propagation.inject(ctx, carrier);
   return carrier;
-}
-
-// ---- declarative provisioning -----------------------------------------------
-
-const streamConfig = (d: StreamDef): Partial<StreamConfig> & { name: string } => ({
-  name: d.name,
-  subjects: [...d.subjects],
-  description: d.description,
-  retention: d.retention === 'workqueue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
-  storage: StorageType.File,
-  discard: DiscardPolicy.Old,
-  max_age: d.maxAgeMs * 1_000_000,
-  duplicate_window: d.duplicateWindowMs * 1_000_000,
-  num_replicas: 1,
-});
-
-const isNotFound = (e: unknown) =>
-  e instanceof JetStreamApiError && (e.code === 404 || /not found/i.test(e.message));
-
-/**
- * Creates or updates streams and durable consumers from their definitions.
- * Safe when several replicas run it at once: a lost creation race becomes an
- * update to the same configuration.
- */
-export async function provision(
-  nc: NatsConnection,
-  defs: { streams?: readonly StreamDef[]; consumers?: readonly ConsumerDef[]; replicas?: number },
-): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  for (const def of defs.streams ?? []) await ensureStream(jsm, { ...streamConfig(def), num_replicas: defs.replicas ?? 1 });
-  for (const c of defs.consumers ?? []) {
-    await jsm.consumers.add(c.stream, {
-      num_replicas: defs.replicas ?? 1,
-      durable_name: c.durable,
-      description: c.description,
-      filter_subject: c.filterSubject,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: c.ackWaitMs * 1_000_000,
-      max_deliver: c.maxDeliver,
-      max_ack_pending: c.maxAckPending,
-    });
-  }
-}
-
-async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }) {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await jsm.streams.info(cfg.name);
-      // Retention cannot change after creation; everything else we declare can.
-      const { retention: _r, storage: _s, ...mutable } = cfg;
-      await jsm.streams.update(cfg.name, mutable);
-      return;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    try {
-      await jsm.streams.add(cfg);
-      return;
-    } catch (err) {
-      // Another replica created it between our info and add: loop and update.
-      if (!(err instanceof JetStreamApiError && /already in use/i.test(err.message))) throw err;
-    }
-  }
-  throw new Error(`could not provision stream ${cfg.name}`);
 }

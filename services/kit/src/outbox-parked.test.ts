@@ -17,6 +17,7 @@ import { outboxRequests, streams } from '@switchyard/contracts';
 import { withTransaction } from './db.ts';
 import { createLogger } from './logger.ts';
 import { writeEvent, writeMessage } from './outbox.ts';
+import { provision } from './provision.ts';
 import { PublishRefused, refusalReason } from './outbox-parked.ts';
 import { Runtime } from './runtime.ts';
 import { startTelemetry } from './telemetry.ts';
@@ -67,10 +68,12 @@ beforeAll(async () => {
     destination: new Writable({ write: (chunk, _e, cb) => (logs.push(String(chunk)), cb()) }),
   });
   const telemetry = startTelemetry({ service, version: 'test', instanceId: 'parked-test', env: { OTEL_TRACES_EXPORTER: 'none' } });
+  // Streams are the provisioning identity's to create, not the service's.
+  admin = await connect({ servers: nats.url, user: 'admin', pass: 'admin' });
+  await provision(admin, { streams: [streams.events] });
+  jsm = await jetstreamManager(admin);
   rt = await Runtime.create({ service, version: 'test', instanceId: uniqueName('parked'), config, log, schema, telemetry });
   rt.startOutbox({ pollMs: 50 });
-  admin = await connect({ servers: nats.url, user: 'admin', pass: 'admin' });
-  jsm = await jetstreamManager(admin);
 });
 
 afterAll(async () => {

@@ -3,14 +3,13 @@ import { context, SpanKind, trace, type ObservableCallback } from '@opentelemetr
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection, type Status } from '@nats-io/nats-core';
 import { eventSchema, eventType, type CloudEvent, type EventData, type EventSubject } from '@switchyard/contracts';
-import type { Client, Pool, PoolClient } from 'pg';
-import type PgModule from 'pg';
-import { requireCjs } from './cjs.ts';
+import type { Pool, PoolClient } from 'pg';
 import { MessageTooLargeError, maxMessageBytes } from './bounds.ts';
 import { observableGauge } from './instruments.ts';
 import type { Logger } from './logger.ts';
 import { extractTrace, injectTrace, traceCarrier } from './nats.ts';
 import { countParked, parkRow, PublishRefused, refusalReason } from './outbox-parked.ts';
+import { PgListener } from './pg-listener.ts';
 
 const tracer = trace.getTracer('switchyard.outbox');
 const parkedGauge = observableGauge(
@@ -106,7 +105,7 @@ export interface OutboxRelayOptions {
  */
 export class OutboxRelay {
   private readonly js: JetStreamClient;
-  private listener?: Client;
+  private readonly listener: PgListener;
   private stopped = false;
   private wake?: () => void;
   /** Set by a NOTIFY or stop() that came while no wait was in progress (i.e. during a flush). */
@@ -125,10 +124,19 @@ export class OutboxRelay {
 
   constructor(private readonly o: OutboxRelayOptions) {
     this.js = jetstream(o.nc, { timeout: o.publishTimeoutMs ?? 2_000 });
+    this.listener = new PgListener({
+      url: o.databaseUrl,
+      channel: `${o.schema}_outbox`,
+      applicationName: `${o.schema}-outbox`,
+      log: o.log,
+      onNotify: () => this.kick(),
+      // Rows may have committed while LISTEN was down: look now rather than at the next poll.
+      onListening: () => this.kick(),
+    });
   }
 
   start(): void {
-    void this.listen();
+    this.listener.start();
     this.watchPermissions();
     parkedGauge().addCallback(this.observeParked);
     void this.refreshParked();
@@ -141,7 +149,7 @@ export class OutboxRelay {
     this.kick();
     await this.loop;
     await this.flush().catch(() => {});
-    await this.listener?.end().catch(() => {});
+    await this.listener.stop();
     // nats.js's status iterator can be stopped, though its type does not say so.
     (this.status as { stop?(): void } | undefined)?.stop?.();
     parkedGauge().removeCallback(this.observeParked);
@@ -309,26 +317,6 @@ export class OutboxRelay {
     await this.o.pool.query(`DELETE FROM outbox WHERE published_at < now() - interval '1 day'`);
     // Another replica may have parked or retried rows meanwhile.
     await this.refreshParked();
-  }
-
-  private async listen() {
-    if (this.stopped) return;
-    const pg = requireCjs('pg') as typeof PgModule;
-    const client = new pg.Client({ connectionString: this.o.databaseUrl, application_name: `${this.o.schema}-outbox` });
-    this.listener = client;
-    const retry = () => {
-      client.end().catch(() => {});
-      if (!this.stopped) setTimeout(() => void this.listen(), 1_000).unref();
-    };
-    client.on('error', retry);
-    client.on('notification', () => this.kick());
-    try {
-      await client.connect();
-      await client.query(`LISTEN "${this.o.schema}_outbox"`);
-    } catch {
-      client.removeAllListeners('error');
-      retry();
-    }
   }
 }
 

@@ -8,9 +8,11 @@ export function createRedis(url: string, opts: { name: string }): RedisClient {
   const { Redis } = requireCjs('ioredis') as typeof IORedisModule;
   const options: RedisOptions = {
     connectionName: opts.name,
-    // Fail fast while disconnected instead of queueing commands without limit; readiness reports it.
-    maxRetriesPerRequest: 2,
-    enableOfflineQueue: true,
+    // Redis holds only what can be lost or rebuilt: while it is away, commands fail at once (no
+    // offline queue) and callers carry on without it; a slow answer gives up after commandTimeout.
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: 500,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     lazyConnect: true,
   };

@@ -233,3 +233,50 @@ describe('RequestServer.drain', () => {
     }
   });
 });
+
+describe('the caller’s deadline travels with the request', () => {
+  const p = uniqueName('kitrpc_deadline');
+  const Seen = z.object({ deadline: z.number() });
+  const deadlineRoutes = {
+    inner: { subject: `${p}.inner`, service: 'orchestrator', request: z.object({}), response: Seen, timeoutMs: 5_000 },
+    outer: { subject: `${p}.outer`, service: 'orchestrator', request: z.object({}), response: z.object({ outer: z.number(), inner: z.number() }), timeoutMs: 1_000 },
+  } satisfies Record<string, RequestRoute>;
+  let calls = 0;
+  let deadlineServer: RequestServer;
+
+  beforeAll(() => {
+    deadlineServer = serveRequests(serverNc, {
+      routes: deadlineRoutes,
+      queue: p,
+      log,
+      handlers: {
+        inner: async (_req, ctx) => {
+          calls++;
+          return { deadline: ctx.deadline };
+        },
+        // Calls inner, whose own timeout (5 s) is longer than what outer's caller gives (1 s).
+        outer: async (_req, ctx) => ({ outer: ctx.deadline, inner: (await client.request(deadlineRoutes.inner, {})).deadline }),
+      },
+    });
+  });
+  afterAll(() => deadlineServer.drain());
+
+  test('a request that arrives after its caller gave up is answered TIMEOUT without running the handler', async () => {
+    const before = calls;
+    const h = (await import('@nats-io/nats-core')).headers();
+    h.set('Switchyard-Deadline', String(Date.now() - 1));
+    const msg = await clientNc.request(deadlineRoutes.inner.subject, '{}', { timeout: 2_000, headers: h });
+    const reply = AnyReply.parse(msg.json());
+    assert.equal(reply.ok, false);
+    assert.equal(!reply.ok && reply.error.code, 'TIMEOUT');
+    assert.equal(calls, before, 'the handler did not run');
+  });
+
+  test('a request a handler makes in turn never outlives the request being handled', async () => {
+    const sent = Date.now();
+    const { outer, inner } = await client.request(deadlineRoutes.outer, {});
+    const answered = Date.now();
+    assert.ok(outer >= sent + 1_000 && outer <= answered + 1_000, 'outer carries its caller’s 1 s deadline');
+    assert.ok(inner <= outer, `inner's deadline (${inner}) is not later than outer's (${outer})`);
+  });
+});

@@ -1,11 +1,12 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
-import { AnyReply, type RequestRoute } from '@switchyard/contracts';
+import { AnyReply, type ReplyMeta, type RequestRoute } from '@switchyard/contracts';
 import type { z } from 'zod';
 import { AppError, fieldErrors, toAppError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { histogram } from './instruments.ts';
-import { extractTrace, injectTrace } from './nats.ts';
+import { extractTrace, injectTrace, isNatsConnected } from './nats.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -15,12 +16,30 @@ const handled = histogram('switchyard.rpc', 'rpc_server_duration', 'Time to hand
 export interface RequestContext {
   log: Logger;
   subject: string;
+  /** When the caller stops waiting (epoch ms): work must not start past it (see startsBefore). */
+  deadline: number;
+  /** Set by the handler to tell the caller about the answer (e.g. `replayed`); sent beside the data. */
+  meta?: ReplyMeta;
   /**
    * The most bytes the handler's answer may take as JSON: one reply carries at
    * most the server's max_payload. Absent when a test calls a handler directly
    * (see replyBudget).
    */
   maxReplyBytes?: number;
+}
+
+/** The NATS header that carries the caller's deadline, epoch milliseconds. */
+export const DEADLINE_HEADER = 'Switchyard-Deadline';
+
+/**
+ * The deadline of the request being handled, for the requests it makes in
+ * turn: a downstream call never waits past the time its caller gave up.
+ */
+const currentDeadline = new AsyncLocalStorage<number>();
+
+/** Refuses to start work the caller has already given up on (its answer would be thrown away). */
+export function startsBefore(deadline: number, what = 'the work'): void {
+  if (Date.now() >= deadline) throw new AppError('TIMEOUT', `the caller gave up before ${what} started`);
 }
 
 /** NATS's default max_payload, for when the connection has no server info (while reconnecting). */
@@ -105,9 +124,13 @@ async function handle(nc: NatsConnection, route: RequestRoute, handler: Handler<
           throw new AppError('VALIDATION_FAILED', 'request does not match its contract', {
             errors: fieldErrors(parsed.error.issues),
           });
-        const data = await handler(parsed.data, { log, subject: route.subject, maxReplyBytes: maxPayload - ENVELOPE_ROOM });
+        // A caller without the header (another client) gets the route's own timeout from now.
+        const deadline = Number(msg.headers?.get(DEADLINE_HEADER)) || Date.now() + route.timeoutMs;
+        startsBefore(deadline, route.subject);
+        const ctx: RequestContext = { log, subject: route.subject, deadline, maxReplyBytes: maxPayload - ENVELOPE_ROOM };
+        const data = await currentDeadline.run(deadline, () => handler(parsed.data, ctx));
         // A response that breaks the contract is our bug, caught here rather than by the caller.
-        reply = { ok: true, data: route.response.parse(data) };
+        reply = { ok: true, data: route.response.parse(data), ...(ctx.meta ? { meta: ctx.meta } : {}) };
       } catch (err) {
         const appErr = toAppError(err);
         if (appErr.code === 'INTERNAL') {
@@ -171,6 +194,17 @@ export class RpcClient {
     payload: z.input<R['request']>,
     opts: { timeoutMs?: number } = {},
   ): Promise<z.output<R['response']>> {
+    return (await this.requestWithMeta(route, payload, opts)).data;
+  }
+
+  /** As request, with what the handler said about its answer (e.g. `replayed`). */
+  async requestWithMeta<R extends RequestRoute>(
+    route: R,
+    payload: z.input<R['request']>,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<{ data: z.output<R['response']>; meta: ReplyMeta }> {
+    // NATS is away: answer now (503) rather than after the timeout; the client reconnects by itself.
+    if (!isNatsConnected(this.nc)) throw new AppError('UNAVAILABLE', `could not reach ${route.service}: NATS is unavailable`);
     const body = route.request.safeParse(payload);
     if (!body.success)
       throw new AppError('VALIDATION_FAILED', 'request does not match its contract', {
@@ -182,7 +216,10 @@ export class RpcClient {
       async (span) => {
         try {
           const h = injectTrace(natsHeaders(), context.active());
-          const timeout = opts.timeoutMs ?? route.timeoutMs;
+          // Inside a handler, never wait past the deadline of the request being handled.
+          const inherited = currentDeadline.getStore();
+          const timeout = Math.max(1, Math.min(opts.timeoutMs ?? route.timeoutMs, inherited ? inherited - Date.now() : Infinity));
+          h.set(DEADLINE_HEADER, String(Date.now() + timeout));
           let msg: Msg;
           try {
             msg = await this.nc.request(route.subject, enc.encode(JSON.stringify(body.data)), { timeout, headers: h });
@@ -191,7 +228,7 @@ export class RpcClient {
           }
           const reply = AnyReply.parse(JSON.parse(dec.decode(msg.data)));
           if (!reply.ok) throw AppError.fromBody(reply.error);
-          return route.response.parse(reply.data) as z.output<R["response"]>;
+          return { data: route.response.parse(reply.data) as z.output<R['response']>, meta: reply.meta ?? {} };
         } catch (err) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof AppError ? err.code : 'error' });
           throw err;

@@ -83,7 +83,7 @@ describe('Runtime', () => {
   });
 
   test('after markReady: ready, every dependency up, /readyz 200, and a heartbeat says so', async () => {
-    rt.markReady();
+    await rt.markReady();
     const beat = await beats.next((h) => h.state === 'ready', 'with state ready');
     assert.equal(beat.service, 'orchestrator');
     assert.equal(beat.stopping, false);

@@ -5,23 +5,23 @@ import {
   outboxRequests,
   signals,
   statusRequests,
-  streams as allStreams,
   type DependencyHealth,
   type EventSubject,
   type RequestRoute,
   type ServiceName,
   type ServiceStatus,
-  type StreamDef,
 } from '@switchyard/contracts';
 import type { z } from 'zod';
 import { setMaxMessageBytes } from './bounds.ts';
 import type { BaseConfig } from './config.ts';
 import { createPool, KIT_MIGRATIONS, migrate, type Pool } from './db.ts';
+import { isUnavailable } from './errors.ts';
+import { expireIdempotencyKeys } from './idempotency.ts';
 import { dispatchEvents, EventEnvelope, type EventConsumerDef, type EventHandlers } from './events.ts';
 import { probe, startHealthServer, type State } from './health.ts';
 import { JobRunner, type JobRunnerOptions } from './jobs.ts';
 import type { Logger } from './logger.ts';
-import { connectNats, provision, type NatsConnection } from './nats.ts';
+import { connectNats, type NatsConnection } from './nats.ts';
 import { OutboxRelay } from './outbox.ts';
 import { listParked, retryParked } from './outbox-parked.ts';
 import { createRedis, type RedisClient } from './redis.ts';
@@ -96,18 +96,23 @@ export class Runtime {
       port: config.HEALTH_PORT,
       state: () => this.state,
       checks: () => this.checks(),
+      // Redis holds only what can be rebuilt: a service without it still serves.
+      required: ['postgres', 'nats'],
       metrics: (req, res) =>
         this.o.telemetry ? this.o.telemetry.metricsHandler(req, res) : res.writeHead(404).end('no telemetry'),
     });
     this.healthPort = health.port;
     this.shutdown.on('resources', 'health server', () => health.close());
 
-    await migrate({
-      url: config.DATABASE_URL,
-      schema: this.schema,
-      dir: this.o.migrationsDir ? [KIT_MIGRATIONS, this.o.migrationsDir] : KIT_MIGRATIONS,
-      log,
-    });
+    // PostgreSQL away at start is waited for (the service stays not ready), not a reason to exit.
+    await this.whileUnavailable('PostgreSQL', () =>
+      migrate({
+        url: config.DATABASE_URL,
+        schema: this.schema,
+        dir: this.o.migrationsDir ? [KIT_MIGRATIONS, this.o.migrationsDir] : KIT_MIGRATIONS,
+        log,
+      }),
+    );
     this.pool = createPool({
       url: config.DATABASE_URL,
       schema: this.schema,
@@ -120,7 +125,8 @@ export class Runtime {
     this.shutdown.on('resources', 'redis', async () => {
       await this.redis.quit().catch(() => this.redis.disconnect());
     });
-    await this.redis.connect();
+    // Redis holds only what can be rebuilt: the service starts without it and ioredis keeps reconnecting.
+    this.redis.connect().catch((err: unknown) => log.warn({ err }, 'Redis is not available yet; carrying on without it'));
 
     this.nc = await connectNats({
       servers: config.NATS_URL,
@@ -132,7 +138,6 @@ export class Runtime {
     });
     this.shutdown.on('nats', 'nats drain', () => (this.nc.isClosed() ? undefined : this.nc.drain()));
     this.rpc = new RpcClient(this.nc);
-    await provision(this.nc, { streams: Object.values(allStreams) as StreamDef[], replicas: config.NATS_STREAM_REPLICAS });
     const maxPayload = this.nc.info?.max_payload;
     // Headers (trace context, Nats-Msg-Id) ride beside the payload and count against max_payload.
     if (maxPayload && config.OUTBOX_MAX_MESSAGE_BYTES + 4_096 > maxPayload)
@@ -149,6 +154,25 @@ export class Runtime {
       },
     });
     this.startHeartbeat();
+    const expire = setInterval(
+      () => void expireIdempotencyKeys(this.pool, config.IDEMPOTENCY_TTL_SECONDS).catch(() => {}),
+      10 * 60_000,
+    );
+    expire.unref();
+    this.shutdown.on('stop-intake', 'idempotency key expiry', () => clearInterval(expire));
+  }
+
+  /** Retries `fn` while it fails because a dependency is away (backoff 0.5 s doubling to 5 s), until stopped. */
+  private async whileUnavailable<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isUnavailable(err) || this.state === 'draining') throw err;
+        if (attempt === 1 || attempt % 12 === 0) this.log.warn({ err, attempt }, `${what} is not available yet; waiting for it`);
+        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** Math.min(attempt - 1, 4), 5_000)));
+      }
+    }
   }
 
   /** Serves request routes; they stop taking requests first on shutdown and finish what is in flight. */
@@ -225,7 +249,13 @@ export class Runtime {
     return relay;
   }
 
-  markReady(): void {
+  /**
+   * Ready once the server has every subscription this instance made (a flush
+   * round trip): a request sent right after "ready" from another connection
+   * must find a responder.
+   */
+  async markReady(): Promise<void> {
+    await this.nc.flush().catch(() => {});
     // A signal during start-up already began the drain: stay draining.
     if (this.state === 'draining') return;
     this.state = 'ready';

@@ -26,7 +26,7 @@ async function runtime(service: 'monitor' | 'orchestrator') {
     migrationsDir: service === 'monitor' ? fileURLToPath(new URL('../migrations', import.meta.url)) : undefined,
   });
   if (service === 'monitor') await buildApp(rt, config);
-  rt.markReady();
+  await rt.markReady();
   return rt;
 }
 

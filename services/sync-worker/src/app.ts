@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { targetPolicyFrom } from '@switchyard/connectors';
 import { consumers, SyncJob, syncRequests } from '@switchyard/contracts';
-import { exponentialBackoff, provision, type Handlers, type Runtime } from '@switchyard/kit';
+import { exponentialBackoff, type Handlers, type Runtime } from '@switchyard/kit';
 import { Config } from './config.ts';
 import { onCreated } from './events/integration.created.ts';
 import { onDeleted } from './events/integration.deleted.ts';
@@ -40,13 +40,10 @@ export const handlers = (d: Deps): Handlers<typeof syncRequests> => ({
 
 export async function buildApp(rt: Runtime, config: Config): Promise<void> {
   const { pool } = rt;
-  const syncConsumer = { ...consumers.syncWorker, ackWaitMs: config.SYNC_ACK_WAIT_MS, maxDeliver: config.SYNC_MAX_DELIVER };
-  await provision(rt.nc, { consumers: [syncConsumer, consumers.syncWorkerIntegrationEvents], replicas: config.NATS_STREAM_REPLICAS });
-
   rt.startOutbox();
   rt.serve(syncRequests, handlers({ pool }));
-  rt.runJobs({
-    consumer: syncConsumer,
+  const syncJobs = rt.runJobs({
+    consumer: consumers.syncWorker,
     schema: SyncJob,
     concurrency: config.SYNC_CONCURRENCY,
     handler: runSync({ pool, rpc: rt.rpc, config, policy: targetPolicyFrom(config) }),
@@ -62,11 +59,15 @@ export async function buildApp(rt: Runtime, config: Config): Promise<void> {
 
   // A worker killed mid-sync is redelivered after the ack wait; one that never
   // comes back (deliveries used up) would leave the sync PROCESSING: fail it.
-  const silentMs = config.SYNC_ACK_WAIT_MS * 3;
-  const sweep = setInterval(
-    () => void failSilentSyncs(pool, silentMs).catch((err) => rt.log.warn({ err }, 'sweep failed')),
-    Math.min(silentMs, 30_000),
-  );
-  sweep.unref();
+  // The ack wait is the consumer's, as provisioned (SYNC_ACK_WAIT_MS of the provisioning step).
+  let sweep: NodeJS.Timeout | undefined;
+  void syncJobs.ready.then(({ ackWaitMs }) => {
+    const silentMs = ackWaitMs * 3;
+    sweep = setInterval(
+      () => void failSilentSyncs(pool, silentMs).catch((err) => rt.log.warn({ err }, 'sweep failed')),
+      Math.min(silentMs, 30_000),
+    );
+    sweep.unref();
+  });
   rt.shutdown.on('stop-intake', 'sync sweeper', () => clearInterval(sweep));
 }

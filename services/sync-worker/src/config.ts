@@ -1,6 +1,5 @@
 import { HEALTH_PORTS } from '@switchyard/contracts';
-import { baseConfig } from '@switchyard/kit';
-import { targetPolicyConfig } from '@switchyard/connectors';
+import { baseConfig, targetPolicyConfig } from '@switchyard/kit';
 import { z } from 'zod';
 
 export const Config = baseConfig({ healthPort: HEALTH_PORTS['sync-worker'] }).extend({
@@ -9,10 +8,6 @@ export const Config = baseConfig({ healthPort: HEALTH_PORTS['sync-worker'] }).ex
   // Each sync holds one connection to a customer database; 10 keeps a worker
   // from opening more than a small pool's worth at once.
   SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
-  // How long a delivered job may go without a heartbeat before JetStream
-  // hands it to another worker (a killed worker's sync resumes after this).
-  SYNC_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
-  SYNC_MAX_DELIVER: z.coerce.number().int().min(1).max(20).default(5),
   // Bounds every catalog query and the connection attempt.
   SYNC_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   // Relations read per round of catalog queries: bounds memory and sets how often progress moves.

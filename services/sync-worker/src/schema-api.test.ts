@@ -23,7 +23,7 @@ const log = testLogger();
 const tenant_id = 'acme';
 let pool: Pool;
 
-const ctx = (maxReplyBytes = 1024 * 1024 - 1024): RequestContext => ({ log, subject: 'test', maxReplyBytes });
+const ctx = (maxReplyBytes = 1024 * 1024 - 1024): RequestContext => ({ log, subject: 'test', deadline: Date.now() + 60_000, maxReplyBytes });
 
 const relation = (schema: string, name: string, columns = 5, parent?: string): CatalogRelation => ({
   schema,

@@ -15,9 +15,9 @@ const isActiveConflict = (err: unknown) =>
  */
 export async function startSync(
   pool: Pool,
-  req: { tenant_id: string; integration_id: string; integration: SyncTarget; trigger: SyncTrigger },
+  req: { tenant_id: string; integration_id: string; integration: SyncTarget; trigger: SyncTrigger; sync_id?: string },
 ): Promise<Sync> {
-  const id = req.trigger === 'created' ? createdSyncId(req.integration_id) : randomUUID();
+  const id = req.sync_id ?? (req.trigger === 'created' ? createdSyncId(req.integration_id) : randomUUID());
   try {
     return await withTransaction(pool, async (tx) => {
       const { sync, created } = await insertSync(tx, {

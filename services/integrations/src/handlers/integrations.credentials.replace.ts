@@ -9,7 +9,7 @@ export const replaceCredential =
   ({ pool, rpc, limits }: Pick<Deps, 'pool' | 'rpc' | 'limits'>): Handler<typeof integrationRequests.replaceCredential> =>
   async ({ tenant_id, id, credential }) => {
     await getIntegration(pool, tenant_id, id);
-    await verifyCredential(credential, limits);
+    await verifyCredential(tenant_id, credential, limits);
     const stored = await rpc.request(credentialRequests.store, { tenant_id, integration_id: id, secret: credential });
     return withTransaction(pool, async (tx) => {
       const updated = await updateIntegration(tx, tenant_id, id, { target: targetOf(credential) });

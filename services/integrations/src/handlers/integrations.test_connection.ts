@@ -10,5 +10,5 @@ export const testConnection =
   async ({ tenant_id, id }) => {
     await getIntegration(pool, tenant_id, id);
     const { secret } = await rpc.request(credentialRequests.reveal, { tenant_id, integration_id: id });
-    return tryConnection(PostgresCredential.parse(secret), limits);
+    return tryConnection(tenant_id, PostgresCredential.parse(secret), limits);
   };

@@ -26,12 +26,15 @@ const distOf = (service: ServiceName) => join(ROOT, 'services', service, 'dist')
 /** The compiled entry point of a service. */
 export const compiledMain = (service: ServiceName) => join(distOf(service), 'main.js');
 export const compiledCli = () => join(distOf('gateway'), 'cli.js');
+/** The provisioning step (see services/kit/src/provision-main.ts). */
+export const compiledProvision = () => join(ROOT, 'services', 'kit', 'dist', 'provision.js');
 /** The container image's HEALTHCHECK (see services/kit/src/healthcheck.ts). */
 export const compiledHealthcheck = () => join(ROOT, 'services', 'kit', 'dist', 'healthcheck.js');
 
 const targets = (): Target[] => [
   ...SERVICE_NAMES.map((s) => ({ name: s, entry: join(ROOT, 'services', s, 'src', 'main.ts'), outfile: compiledMain(s) })),
   { name: 'gateway cli', entry: join(ROOT, 'services', 'gateway', 'src', 'cli.ts'), outfile: compiledCli() },
+  { name: 'provision', entry: join(ROOT, 'services', 'kit', 'src', 'provision-main.ts'), outfile: compiledProvision() },
   { name: 'healthcheck', entry: join(ROOT, 'services', 'kit', 'src', 'healthcheck.ts'), outfile: compiledHealthcheck() },
 ];
 

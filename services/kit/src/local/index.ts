@@ -8,3 +8,4 @@ export * from './build.ts';
 export * from './infra.ts';
 export * from './nats-config.ts';
 export * from './supervisor.ts';
+export * from './provision.ts';

@@ -103,6 +103,21 @@ export function startService(name: ServiceName, opts: StartOptions): RunningServ
   return { name, child, healthPort, exited, logs };
 }
 
+/** Waits until whatever process serves `port` answers /readyz with 200 (a restarted service counts). */
+export async function waitHealthy(name: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1_000) });
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} was not ready within ${timeoutMs / 1000} s`);
+}
+
 export async function waitReady(svc: RunningService, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exitedWith: number | string | undefined;
@@ -138,4 +153,55 @@ export async function stopAll(list: RunningService[], graceMs = 15_000): Promise
   const codes = await Promise.all(list.map((s) => s.exited));
   clearTimeout(timer);
   return codes;
+}
+
+/**
+ * Keeps a set of services running as Kubernetes would: a service that exits
+ * on its own (not stopped by us) is started again after a backoff that doubles
+ * from 1 s to 30 s, and resets once the service has stayed up for a minute.
+ * Each restart is reported through `log`.
+ */
+export class Supervisor {
+  private stopping = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  readonly restarts = new Map<ServiceName, number>();
+
+  constructor(
+    private services: RunningService[],
+    private readonly opts: StartOptions & { log: (message: string) => void },
+  ) {
+    for (const s of services) this.watch(s, 0);
+  }
+
+  /** The processes running now (a restarted service is a new process). */
+  get running(): RunningService[] {
+    return [...this.services];
+  }
+
+  private watch(svc: RunningService, failures: number) {
+    const startedAt = Date.now();
+    void svc.exited.then((code) => {
+      if (this.stopping) return;
+      // Up for a minute: whatever failed before is over; start the backoff again from 1 s.
+      const streak = Date.now() - startedAt > 60_000 ? 1 : failures + 1;
+      const delay = Math.min(1_000 * 2 ** (streak - 1), 30_000);
+      this.restarts.set(svc.name, (this.restarts.get(svc.name) ?? 0) + 1);
+      this.opts.log(`${svc.name} exited unexpectedly (${code}); restarting it in ${delay / 1000} s`);
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.stopping) return;
+        const fresh = startService(svc.name, this.opts);
+        this.services = this.services.map((s) => (s === svc ? fresh : s));
+        this.watch(fresh, streak);
+      }, delay);
+      this.timers.add(timer);
+    });
+  }
+
+  /** Stops restarting, then stops every service in order. */
+  async stop(graceMs?: number): Promise<(number | string)[]> {
+    this.stopping = true;
+    for (const t of this.timers) clearTimeout(t);
+    return stopAll(this.services, graceMs);
+  }
 }

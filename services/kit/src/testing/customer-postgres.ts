@@ -21,6 +21,13 @@ export interface CustomerPostgres {
   port: number;
   user: string;
   password: string;
+  /** `postgres://owner:…@127.0.0.1:<port>/<database>` */
+  url(database?: string): string;
+  /** Takes the server down (its data stays): `fast` ends sessions cleanly, `immediate` as a crash would. */
+  halt(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Brings a halted server back on the same port and data. */
+  resume(): Promise<void>;
+  /** Stops the server and removes it. */
   stop(): Promise<void>;
 }
 
@@ -53,13 +60,21 @@ export async function startCustomerPostgres(opts: { tls?: boolean; password?: st
     // Only TLS connections are accepted: a plain one is refused with "no encryption".
     writeFileSync(join(data, 'pg_hba.conf'), 'hostssl all all 127.0.0.1/32 scram-sha-256\n');
   }
-  const settings = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', ...(opts.tls ? ['-c ssl=on'] : [])];
-  run('pg_ctl', ['-D', data, '-o', settings.join(' '), '-w', '-l', join(dir, 'log'), 'start']);
+  const settings = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c max_connections=200', ...(opts.tls ? ['-c ssl=on'] : [])];
+  const start = () => run('pg_ctl', ['-D', data, '-o', settings.join(' '), '-w', '-l', join(dir, 'log'), 'start']);
+  start();
   return {
     host: '127.0.0.1',
     port,
     user: 'owner',
     password,
+    url: (database = 'postgres') => `postgres://owner:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    async halt(mode = 'fast') {
+      run('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
+    },
+    async resume() {
+      start();
+    },
     async stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);

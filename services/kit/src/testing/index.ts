@@ -55,12 +55,15 @@ export function testStream(prefix = 'test'): { stream: StreamDef; consumer: Cons
       subjects: [`${subject}.>`],
       retention: 'workqueue',
       maxAgeMs: 3_600_000,
+      maxBytes: 64 * 1024 * 1024,
+      discard: 'new',
       duplicateWindowMs: 60_000,
       description: 'test stream',
     },
     consumer: {
       stream: id,
       durable: 'worker',
+      service: 'orchestrator',
       filterSubject: `${subject}.>`,
       ackWaitMs: 2_000,
       maxDeliver: 3,
@@ -99,3 +102,6 @@ export { freePort } from './ports.ts';
 export { startNatsServer, type NatsServer } from './nats-server.ts';
 export { startCustomerPostgres, type CustomerPostgres } from './customer-postgres.ts';
 export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';
+export { startDnsServer, type DnsAnswer, type DnsQuestion, type DnsServer } from './dns-server.ts';
+export { SlowProxy } from './slow-proxy.ts';
+export { startRedisServer, type RedisServer } from './redis-server.ts';

@@ -36,7 +36,13 @@ export async function startNatsServer(opts: { port?: number; storeDir?: string; 
     const child = spawn(bin, args, { stdio: 'ignore', env: { ...process.env, ...opts.env } });
     exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     kill = () => child.kill('SIGTERM');
-    await waitPort('127.0.0.1', port, 'nats-server', 10_000);
+    try {
+      await waitPort('127.0.0.1', port, 'nats-server', 10_000);
+    } catch (err) {
+      // Never leave a server behind that the caller cannot stop.
+      await stop();
+      throw err;
+    }
   };
   const stop = async () => {
     kill();

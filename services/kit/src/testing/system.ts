@@ -5,15 +5,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
+import { PROVISIONER, SERVICE_NAMES, type ServiceName } from '@switchyard/contracts';
 import {
   buildServices,
   compiledCli,
   DEFAULTS,
   dropDatabase,
   ensureDatabase,
-  NATS_CONFIG_PATH,
+  NATS_AUTH_CONFIG_PATH,
   passwordVar,
+  provisionNats,
   ROOT,
   startAll,
   startService,
@@ -33,12 +34,14 @@ export interface IsolatedSystem {
   nats: NatsServer;
   services: RunningService[];
   env: Record<string, string>;
+  /** How the services are started (for a Supervisor that restarts them as npm start does). */
+  startOptions: StartOptions;
   /** Starts the seven services (done by startSystem unless `services: false`). */
   startServices(): Promise<RunningService[]>;
   /** Kills one service (SIGKILL: no drain) and starts a fresh process of it. */
   killAndRestart(name: ServiceName): Promise<void>;
   /** Environment for one service (its NATS user when permissions are on). */
-  envFor(name: ServiceName | 'operator'): Record<string, string>;
+  envFor(name: ServiceName | 'operator' | typeof PROVISIONER): Record<string, string>;
   stop(): Promise<(number | string)[]>;
 }
 
@@ -52,20 +55,22 @@ export async function startSystem(
     natsPermissions?: boolean;
     /** How the services run (default: compiled, as `npm start` runs them). */
     runtime?: ServiceRuntime;
+    /** The PostgreSQL server to make the system's database on (default: DATABASE_URL or the local one). */
+    databaseServer?: string;
   } = {},
 ): Promise<IsolatedSystem> {
   // The services (and the admin CLI) run compiled, as `npm start` runs them: build what is stale first.
   await buildServices();
-  const db = new URL(process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL);
+  const db = new URL(opts.databaseServer ?? process.env.DATABASE_URL ?? DEFAULTS.DATABASE_URL);
   db.pathname = `/switchyard_${opts.name ?? 'e2e'}_${randomBytes(4).toString('hex')}`;
   const databaseUrl = db.toString();
   await ensureDatabase(databaseUrl);
   const gatewayPort = await freePort();
   const ports = await Promise.all(SERVICE_NAMES.map(() => freePort()));
   const healthPorts = Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, ports[i]])) as Record<ServiceName, number>;
-  const users = [...SERVICE_NAMES, 'operator'];
+  const users = [...SERVICE_NAMES, 'operator', PROVISIONER];
   const natsOpts = opts.natsPermissions
-    ? { configFile: NATS_CONFIG_PATH, env: Object.fromEntries(users.map((u) => [passwordVar(u), `${u}-${randomBytes(6).toString('hex')}`])) }
+    ? { configFile: NATS_AUTH_CONFIG_PATH, env: Object.fromEntries(users.map((u) => [passwordVar(u), `${u}-${randomBytes(6).toString('hex')}`])) }
     : {};
   const natsUser = (name: string): Record<string, string> =>
     opts.natsPermissions ? { NATS_USER: name, NATS_PASSWORD: natsOpts.env![passwordVar(name)]! } : {};
@@ -77,6 +82,9 @@ export async function startSystem(
     nats: await startNatsServer(natsOpts),
     services: [],
     env: {},
+    get startOptions() {
+      return { env: sys.env, envFor: natsUser, healthPorts, runtime: opts.runtime, print: opts.print ?? null };
+    },
     envFor: (name) => ({ ...sys.env, ...natsUser(name) }),
     async startServices() {
       sys.services = await startAll({ env: sys.env, envFor: natsUser, healthPorts, runtime: opts.runtime, print: opts.print ?? null, readyTimeoutMs: 90_000 });
@@ -118,6 +126,9 @@ export async function startSystem(
     throw new Error(`admin key: ${cli.stderr}`);
   }
   sys.adminKey = cli.stdout.trim();
+  // The provisioning step, as npm start (and a Kubernetes Job) runs it before the services.
+  const p = natsUser(PROVISIONER);
+  await provisionNats(sys.nats.url, sys.env, p.NATS_USER ? { user: p.NATS_USER, pass: p.NATS_PASSWORD! } : undefined);
   if (opts.services !== false) await sys.startServices();
   return sys;
 }

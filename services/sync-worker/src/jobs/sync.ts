@@ -17,7 +17,7 @@ import { schemaChanged } from './schema-changed.ts';
 export interface SyncDeps {
   pool: Pool;
   rpc: RpcClient;
-  config: Pick<Config, 'SYNC_CONNECT_TIMEOUT_MS' | 'SYNC_QUERY_TIMEOUT_MS' | 'SYNC_DISCOVERY_BATCH_SIZE' | 'SYNC_ACK_WAIT_MS'>;
+  config: Pick<Config, 'SYNC_CONNECT_TIMEOUT_MS' | 'SYNC_QUERY_TIMEOUT_MS' | 'SYNC_DISCOVERY_BATCH_SIZE'>;
   policy: TargetPolicy;
 }
 
@@ -55,7 +55,7 @@ async function discoverCatalog(d: SyncDeps, job: SyncJob, credential: PostgresCr
     log,
     syncId: job.sync_id,
     tenantId: job.tenant_id,
-    heartbeatMs: Math.max(1_000, d.config.SYNC_ACK_WAIT_MS / 3),
+    heartbeatMs: Math.max(1_000, ctx.ackWaitMs / 3),
     working: ctx.working,
   });
   let catalog: Catalog;

@@ -22,6 +22,7 @@ import {
   UpdateIntegrationBody,
 } from '@switchyard/contracts';
 import type { RpcClient } from '@switchyard/kit';
+import { requestIdempotent } from '../../idempotency.ts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
@@ -48,7 +49,7 @@ export const createIntegrationRoute = (rpc: RpcClient, url: string): FastifyPlug
         },
       },
       async (req, reply) => {
-        const created = await rpc.request(integrationRequests.create, { tenant_id: req.principal.tenantId, body: req.body });
+        const created = await requestIdempotent(rpc, integrationRequests.create, { tenant_id: req.principal.tenantId, body: req.body }, req, reply);
         return reply.status(201).header('location', `/v1/integrations/${created.id}`).send(created);
       },
     );
@@ -145,7 +146,7 @@ export const integrationRoutes =
         },
       },
       async (req, reply) => {
-        const sync = await rpc.request(integrationRequests.startSync, { tenant_id: req.principal.tenantId, id: req.params.id });
+        const sync = await requestIdempotent(rpc, integrationRequests.startSync, { tenant_id: req.principal.tenantId, id: req.params.id }, req, reply);
         return reply.status(202).header('location', `/v1/syncs/${sync.id}`).send(sync);
       },
     );

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -6,12 +7,16 @@ import type { AddressInfo } from 'node:net';
  * answer, so a sync stays in progress long enough to act on it (cancel it,
  * kill its worker, drop its database) — a slow network, not a fake server.
  */
-export class SlowProxy {
+export class SlowProxy extends EventEmitter<{ connection: [] }> {
   latencyMs = 0;
+  /** Connections accepted so far (each also emits 'connection'). */
+  connections = 0;
   private server?: Server;
   private readonly sockets = new Set<Socket>();
 
-  constructor(private readonly target: { host: string; port: number }) {}
+  constructor(private readonly target: { host: string; port: number }) {
+    super();
+  }
 
   async start(): Promise<number> {
     this.server = createServer((client) => {
@@ -26,6 +31,8 @@ export class SlowProxy {
       client.on('error', close).on('close', close);
       upstream.on('error', close).on('close', close);
       client.pipe(upstream);
+      this.connections++;
+      this.emit('connection');
       // Answers are delayed in order: each chunk leaves latencyMs after the previous one arrived.
       let chain = Promise.resolve();
       upstream.on('data', (chunk: Buffer) => {
