@@ -11,14 +11,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { errors as natsErrors, type NatsConnection } from '@nats-io/nats-core';
+import { errors as natsErrors, headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { outboxRequests, streams } from '@switchyard/contracts';
 import { withTransaction } from './db.ts';
 import { createLogger } from './logger.ts';
 import { writeEvent, writeMessage } from './outbox.ts';
 import { provision } from './provision.ts';
-import { PublishRefused, refusalReason } from './outbox-parked.ts';
+import { encodeForPublish, PublishRefused, refusalReason } from './outbox-parked.ts';
 import { Runtime } from './runtime.ts';
 import { startTelemetry } from './telemetry.ts';
 import { dropSchema, eventually, startNatsServer, testConfig, uniqueName, type NatsServer } from './testing/index.ts';
@@ -221,6 +221,23 @@ describe('refusalReason', () => {
     const timeout = new natsErrors.TimeoutError();
     assert.equal(refusalReason(timeout, never), undefined);
     assert.equal(refusalReason(timeout, () => true), 'forbidden');
+  });
+
+  test('the relay refuses, before sending, a payload that does not serialise or that outgrows max_payload with its headers', () => {
+    const h = natsHeaders();
+    h.set('Nats-Msg-Id', randomUUID());
+    const refusal = (payload: unknown, max: number) => {
+      try {
+        encodeForPublish(payload, h, max);
+        return undefined;
+      } catch (err) {
+        return refusalReason(err, never);
+      }
+    };
+    assert.equal(refusal({ n: 1n }, 1_000), 'invalid');
+    const body = { padding: 'x'.repeat(950) }; // 964 bytes: under 1,000 alone, over it with the Nats-Msg-Id header
+    assert.equal(refusal(body, 1_000), 'too_large', 'the headers count');
+    assert.equal(encodeForPublish(body, h, 2_000), JSON.stringify(body));
   });
 
   test('NATS away, closed or slow may pass', () => {

@@ -4,10 +4,13 @@
  * them flow. What counts as such a reason, and the SQL that parks, lists and
  * retries them.
  */
+import type { MsgHdrs, NatsConnection, Status } from '@nats-io/nats-core';
 import type { ParkedList, ParkedMessage, ParkedReason } from '@switchyard/contracts';
 import type { Pool, PoolClient } from 'pg';
 import { AppError } from './errors.ts';
 import { decodeCursor, pageOf } from './pagination.ts';
+
+export type { ParkedReason };
 
 /** A publish refused before it left (the relay's own checks), with the reason it cannot pass. */
 export class PublishRefused extends Error {
@@ -52,6 +55,61 @@ export function refusalReason(err: unknown, forbiddenSince: () => boolean): Park
   }
   const timedOut = [...causes(err)].some((e) => e.name === 'TimeoutError');
   return timedOut && forbiddenSince() ? 'forbidden' : undefined;
+}
+
+/**
+ * Publish permission violations a connection reports, by subject: nats.js
+ * rejects the refused request itself, but should that rejection be lost and
+ * the request time out, this still tells a refusal from NATS being slow.
+ */
+export class PermissionWatch {
+  private readonly refused = new Map<string, number>();
+  private status?: AsyncIterable<Status>;
+
+  start(nc: NatsConnection): void {
+    const status = nc.status();
+    this.status = status;
+    void (async () => {
+      for await (const s of status) {
+        if (s.type !== 'error' || s.error.name !== 'PermissionViolationError') continue;
+        const pe = s.error as Error & { operation?: string; subject?: string };
+        if (pe.operation !== 'publish' || !pe.subject) continue;
+        if (this.refused.size > 1_000) this.refused.clear();
+        this.refused.set(pe.subject, Date.now());
+      }
+    })();
+  }
+
+  stop(): void {
+    // nats.js's status iterator can be stopped, though its type does not say so.
+    (this.status as { stop?(): void } | undefined)?.stop?.();
+  }
+
+  /** Whether the server refused a publish to `subject` at or after `since` (epoch ms). */
+  refusedSince(subject: string, since: number): boolean {
+    return (this.refused.get(subject) ?? Number.NEGATIVE_INFINITY) >= since;
+  }
+}
+
+/**
+ * A row's payload as the JSON to publish, refused (PublishRefused) when it
+ * does not serialise or is larger, with its headers, than the server's
+ * max_payload: checked here, not only by nats.js, because while disconnected
+ * nats.js would queue it, and the server closes a connection that sends more
+ * than max_payload.
+ */
+export function encodeForPublish(payload: unknown, headers: MsgHdrs, maxPayload: number): string {
+  let data: string;
+  try {
+    data = JSON.stringify(payload);
+  } catch (err) {
+    throw new PublishRefused('invalid', 'the payload does not serialise as JSON', { cause: err });
+  }
+  // The headers count against max_payload too, as nats.js encodes them.
+  const bytes = Buffer.byteLength(data) + ((headers as MsgHdrs & { encode?(): Uint8Array }).encode?.().length ?? 0);
+  if (maxPayload && bytes > maxPayload)
+    throw new PublishRefused('too_large', `the message is ${bytes} bytes with its headers, over the NATS server's max_payload of ${maxPayload}`);
+  return data;
 }
 
 interface ParkedRow {

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { context, SpanKind, trace, type ObservableCallback } from '@opentelemetry/api';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { headers as natsHeaders, type MsgHdrs, type NatsConnection, type Status } from '@nats-io/nats-core';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { eventSchema, eventType, type CloudEvent, type EventData, type EventSubject } from '@switchyard/contracts';
 import type { Pool, PoolClient } from 'pg';
 import { MessageTooLargeError, maxMessageBytes } from './bounds.ts';
 import { observableGauge } from './instruments.ts';
 import type { Logger } from './logger.ts';
 import { extractTrace, injectTrace, traceCarrier } from './nats.ts';
-import { countParked, parkRow, PublishRefused, refusalReason } from './outbox-parked.ts';
+import { countParked, encodeForPublish, parkRow, PermissionWatch, refusalReason, type ParkedReason } from './outbox-parked.ts';
 import { PgListener } from './pg-listener.ts';
 
 const tracer = trace.getTracer('switchyard.outbox');
@@ -115,9 +115,7 @@ export class OutboxRelay {
   private lastCleanup = 0;
   /** The server's max_payload when last connected: a message is checked against it even while NATS is away. */
   private maxPayload = 0;
-  /** When the connection last reported a publish permission violation, by subject. */
-  private readonly forbidden = new Map<string, number>();
-  private status?: AsyncIterable<Status>;
+  private readonly permissions = new PermissionWatch();
   private parked = 0;
   private readonly observeParked: ObservableCallback = (r) =>
     r.observe(this.parked, { service: this.o.service ?? this.o.schema, schema: this.o.schema });
@@ -137,7 +135,7 @@ export class OutboxRelay {
 
   start(): void {
     this.listener.start();
-    this.watchPermissions();
+    this.permissions.start(this.o.nc);
     parkedGauge().addCallback(this.observeParked);
     void this.refreshParked();
     this.loop = this.run();
@@ -150,8 +148,7 @@ export class OutboxRelay {
     await this.loop;
     await this.flush().catch(() => {});
     await this.listener.stop();
-    // nats.js's status iterator can be stopped, though its type does not say so.
-    (this.status as { stop?(): void } | undefined)?.stop?.();
+    this.permissions.stop();
     parkedGauge().removeCallback(this.observeParked);
   }
 
@@ -232,7 +229,7 @@ export class OutboxRelay {
           await this.publish(row);
           done.push(row.id);
         } catch (err) {
-          const reason = refusalReason(err, () => (this.forbidden.get(row.subject) ?? Number.NEGATIVE_INFINITY) >= started);
+          const reason = refusalReason(err, () => this.permissions.refusedSince(row.subject, started));
           if (reason && row.permanent_failures + 1 >= (this.o.parkAfterAttempts ?? 3)) {
             await this.park(client, row, reason, err);
             parked++;
@@ -269,16 +266,11 @@ export class OutboxRelay {
       parent,
     );
     try {
-      const data = serialise(row);
       const h = injectTrace(natsHeaders(), trace.setSpan(context.active(), span));
       h.set('Content-Type', 'application/cloudevents+json');
       h.set('Nats-Msg-Id', row.id);
-      // Checked here too, not only by nats.js: while disconnected it would queue the message,
-      // and the server closes a connection that sends more than max_payload.
       this.maxPayload = this.o.nc.info?.max_payload ?? this.maxPayload;
-      const bytes = Buffer.byteLength(data) + headerBytes(h);
-      if (this.maxPayload && bytes > this.maxPayload)
-        throw new PublishRefused('too_large', `the message is ${bytes} bytes with its headers, over the NATS server's max_payload of ${this.maxPayload}`);
+      const data = encodeForPublish(row.event, h, this.maxPayload);
       await this.js.publish(row.subject, data, { msgID: row.id, headers: h });
     } finally {
       span.end();
@@ -286,7 +278,7 @@ export class OutboxRelay {
   }
 
   /** Moves a row that cannot pass to outbox_parked; logs it (ids and sizes, never the payload). */
-  private async park(client: PoolClient, row: Row, reason: ParkedReasonOf, err: unknown) {
+  private async park(client: PoolClient, row: Row, reason: ParkedReason, err: unknown) {
     const error = String((err as Error)?.message ?? err);
     const bytes = Buffer.byteLength(JSON.stringify(row.event) ?? '');
     await parkRow(client, { id: row.id, attempts: row.attempts + 1 }, { reason, error, bytes });
@@ -294,21 +286,6 @@ export class OutboxRelay {
       { event_id: row.id, subject: row.subject, reason, attempts: row.attempts + 1, bytes, error },
       'outbox row parked: it cannot be published; the rows after it go on (npm run admin -- outbox-parked / outbox-retry)',
     );
-  }
-
-  /** Notes publish permission violations the server reports on the connection, by subject. */
-  private watchPermissions() {
-    const status = this.o.nc.status();
-    this.status = status;
-    void (async () => {
-      for await (const s of status) {
-        if (s.type !== 'error' || s.error.name !== 'PermissionViolationError') continue;
-        const pe = s.error as Error & { operation?: string; subject?: string };
-        if (pe.operation !== 'publish' || !pe.subject) continue;
-        if (this.forbidden.size > 1_000) this.forbidden.clear();
-        this.forbidden.set(pe.subject, Date.now());
-      }
-    })();
   }
 
   private async cleanup() {
@@ -319,16 +296,3 @@ export class OutboxRelay {
     await this.refreshParked();
   }
 }
-
-type ParkedReasonOf = NonNullable<ReturnType<typeof refusalReason>>;
-
-function serialise(row: Row): string {
-  try {
-    return JSON.stringify(row.event);
-  } catch (err) {
-    throw new PublishRefused('invalid', 'the payload does not serialise as JSON', { cause: err });
-  }
-}
-
-/** The size of the headers as nats.js sends them (the server's max_payload counts them). */
-const headerBytes = (h: MsgHdrs) => (h as MsgHdrs & { encode?(): Uint8Array }).encode?.().length ?? 0;
