@@ -112,7 +112,7 @@ export type ProvisionSettings = z.infer<typeof ProvisionSettings>;
 
 /** The provisioning process's whole environment (services/kit/src/provision-main.ts). */
 export const ProvisionConfig = baseConfig({ healthPort: 0 })
-  .pick({ NODE_ENV: true, LOG_LEVEL: true, NATS_URL: true, NATS_USER: true, NATS_PASSWORD: true })
+  .pick({ NODE_ENV: true, LOG_LEVEL: true, NATS_URL: true, NATS_USER: true, NATS_PASSWORD: true, ALLOW_INSECURE_TRANSPORT: true })
   .extend({
     ...ProvisionSettings.shape,
     // Bounds the wait for NATS, so a Job that cannot reach it fails (and is retried) instead of hanging.

@@ -12,11 +12,12 @@ import type { Deps } from './deps.ts';
 export const rotateMasterKey =
   (d: Deps & { log: Logger }): Handler<typeof credentialRequests.rotateMasterKey> =>
   async () => {
-    const active = await d.ring.rotate();
+    // The keys in use before the rotation, read before it: the re-wrapper may retire an unused one at once.
     const previous = (await keyUsage(d.pool))
-      .filter((k) => !k.retired && k.id !== active.id)
+      .filter((k) => !k.retired)
       .map((k) => k.id)
       .reverse();
+    const active = await d.ring.rotate();
     const pending = await countNotOnKey(d.pool, active.id);
     d.rewrapper.kick();
     d.log.info({ active_key_id: active.id, previous_key_ids: previous, pending_rewrap: pending }, 'master key rotated');
