@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import { changeSetPath, eventSchema, syncRequests, type Catalog, type CatalogRelation, type SchemaChange } from '@switchyard/contracts';
 import { AppError, createPool, DEFAULT_MAX_MESSAGE_BYTES, jsonBytes, migrate, withTransaction, type Pool, type RequestContext } from '@switchyard/kit';
 import { dropSchema, testConfig, testLogger, uniqueName } from '@switchyard/kit/testing';
+import { catalogColumn, catalogOf, catalogRelation } from '@switchyard/connectors/testing';
 import { changeSet } from './handlers/sync-worker.schema.changes.get.ts';
 import { changes as changeList } from './handlers/sync-worker.schema.changes.ts';
 import { schema as schemaGet } from './handlers/sync-worker.schema.get.ts';
@@ -25,41 +26,23 @@ let pool: Pool;
 
 const ctx = (maxReplyBytes = 1024 * 1024 - 1024): RequestContext => ({ log, subject: 'test', deadline: Date.now() + 60_000, maxReplyBytes });
 
-const relation = (schema: string, name: string, columns = 5, parent?: string): CatalogRelation => ({
-  schema,
-  name,
-  kind: 'table',
-  partition_of: null,
-  partition_key: null,
-  estimated_rows: null,
-  comment: null,
-  columns: Array.from({ length: columns }, (_, i) => ({
-    name: `c${i}`,
-    position: i + 1,
-    type: 'integer',
-    nullable: true,
-    default: null,
-    identity: null,
-    generated: null,
-    comment: null,
-  })),
-  primary_key: { name: `${name}_pkey`, columns: ['c0'] },
-  unique_constraints: [],
-  foreign_keys: parent ? [{ name: `${name}_fk`, columns: ['c1'], references: { schema, table: parent, columns: ['c0'] }, on_update: 'NO ACTION', on_delete: 'NO ACTION' }] : [],
-  indexes: [],
-  check_constraints: [],
-  view_definition: null,
-});
+/** A table of `columns` integer columns (c0 its key), with a foreign key to `parent` when given. */
+const relation = (schema: string, name: string, columns = 5, parent?: string): CatalogRelation =>
+  catalogRelation(schema, name, {
+    columns: Array.from({ length: columns }, (_, i) => catalogColumn(`c${i}`, i + 1)),
+    primary_key: { name: `${name}_pkey`, columns: ['c0'] },
+    foreign_keys: parent
+      ? [{ name: `${name}_fk`, columns: ['c1'], references: { schema, table: parent, columns: ['c0'] }, on_update: 'NO ACTION', on_delete: 'NO ACTION' }]
+      : [],
+  });
 
-const catalog = (relations: CatalogRelation[]): Catalog => ({
-  server_version: '15.4',
-  database: 'customer',
-  discovered_at: new Date().toISOString(),
-  schemas: [...new Set(relations.map((r) => r.schema))].map((name) => ({ name, comment: null })),
-  relations,
-  enums: [{ schema: 'public', name: 'mood', values: ['happy', 'sad'] }],
-  relationships: [],
-});
+const catalog = (relations: CatalogRelation[]): Catalog =>
+  catalogOf({
+    discovered_at: new Date().toISOString(),
+    schemas: [...new Set(relations.map((r) => r.schema))].map((name) => ({ name, comment: null })),
+    relations,
+    enums: [{ schema: 'public', name: 'mood', values: ['happy', 'sad'] }],
+  });
 
 /** Stores a completed sync of `integrationId` with its snapshot; returns the sync id. */
 async function storeSnapshot(integrationId: string, relations: CatalogRelation[], tenantId = tenant_id): Promise<string> {
