@@ -23,8 +23,11 @@ const routes = [
       .map((r) => [r.subject, r]),
   ).values(),
 ];
-// `<service>.status` is answered by the kit's runtime for every service, not by a handler of the service.
-const served = routes.filter((r) => r.subject !== contracts.statusRequests[r.service].subject);
+// `<service>.status` and `<service>.outbox.*` are answered by the kit's runtime for every service, not by a handler of the service.
+const byRuntime = new Set(
+  contracts.SERVICE_NAMES.flatMap((s) => [contracts.statusRequests[s], contracts.outboxRequests[s].parked, contracts.outboxRequests[s].retry]).map((r) => r.subject),
+);
+const served = routes.filter((r) => !byRuntime.has(r.subject));
 
 describe('one service shape', () => {
   test('the contracts declare request routes (the scan below is not vacuous)', () => {

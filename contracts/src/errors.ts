@@ -15,6 +15,8 @@ export const ErrorCode = z.enum([
   'CONFLICT',
   'UNPROCESSABLE',
   'RATE_LIMITED',
+  /** An answer larger than one NATS reply may carry: ask for less (a smaller page, a narrower filter). */
+  'RESPONSE_TOO_LARGE',
   'TIMEOUT',
   'UNAVAILABLE',
   'INTERNAL',

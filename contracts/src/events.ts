@@ -38,12 +38,18 @@ export const SyncEvent = z.object({ sync: Sync });
 export type SyncEvent = z.infer<typeof SyncEvent>;
 export const SyncStarted = z.object({ sync: Sync, trigger: SyncTrigger });
 export type SyncStarted = z.infer<typeof SyncStarted>;
+/**
+ * Drift found by a sync. Events are small: a large change set travels as the
+ * changes that fit in one event, its total and a reference (`changes_url`,
+ * served by the API) to the whole set.
+ */
 export const SchemaChanged = IntegrationRef.extend({
   sync_id: z.uuid(),
   previous_sync_id: z.uuid(),
-  changes: z.array(SchemaChange).describe('At most 1,000; `truncated` says when there were more'),
+  changes: z.array(SchemaChange).describe('The first changes of the set, as many as fit in one event; `truncated` says when there were more'),
   total: z.number().int(),
   truncated: z.boolean(),
+  changes_url: z.string().describe('Path of the whole change set in the API (GET, paged with limit and cursor)'),
 });
 export type SchemaChanged = z.infer<typeof SchemaChanged>;
 

@@ -2,7 +2,7 @@ import { credentialRequests } from './credentials.ts';
 import { eventOwners } from './events.ts';
 import { integrationRequests, syncRequests } from './integrations.ts';
 import { deadLetterSubject } from './jobs.ts';
-import { monitorRequests, signals, statusRequests, type RequestRoute } from './requests.ts';
+import { monitorRequests, outboxRequests, signals, statusRequests, type RequestRoute } from './requests.ts';
 import { SERVICE_NAMES, type ServiceName } from './services.ts';
 import { consumers, streams, type ConsumerDef } from './streams.ts';
 
@@ -21,6 +21,7 @@ export const mayRequest: Record<ServiceName, readonly RequestRoute[]> = {
     syncRequests.cancel,
     syncRequests.schema,
     syncRequests.changes,
+    syncRequests.changeSet,
     monitorRequests.listInstances,
     ...Object.values(statusRequests),
   ],
@@ -44,6 +45,7 @@ export const operatorMayRequest: readonly RequestRoute[] = [
   credentialRequests.keyRing,
   monitorRequests.listInstances,
   ...Object.values(statusRequests),
+  ...Object.values(outboxRequests).flatMap((r) => [r.parked, r.retry]),
 ];
 
 /** Job subjects a service publishes through its outbox (work-queue streams). */

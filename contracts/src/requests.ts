@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { text } from './text.ts';
+import { CursorQuery, pageOf } from './api/pagination.ts';
 import { SERVICE_NAMES, ServiceInstance, ServiceStatus, type ServiceName } from './services.ts';
 
 /**
@@ -46,6 +47,44 @@ const statusRoute = (service: ServiceName) => defineRequest(service, 'status', S
 export const statusRequests = Object.fromEntries(SERVICE_NAMES.map((s) => [s, statusRoute(s)])) as Record<
   ServiceName,
   ReturnType<typeof statusRoute>
+>;
+
+/**
+ * Why an outbox row was parked: larger than the NATS server's max_payload,
+ * refused by the server's permissions, or not a message NATS can carry (an
+ * invalid subject, say). None of them passes by waiting.
+ */
+export const ParkedReason = z.enum(['too_large', 'forbidden', 'invalid']);
+export type ParkedReason = z.infer<typeof ParkedReason>;
+
+/** A parked outbox row, without its payload (which may be what is too large, and is the tenant's). */
+export const ParkedMessage = z.object({
+  id: z.uuid().describe('The event id (Nats-Msg-Id)'),
+  subject: z.string(),
+  reason: ParkedReason,
+  error: z.string(),
+  attempts: z.number().int(),
+  bytes: z.number().int().describe('Size of the payload as JSON'),
+  created_at: z.iso.datetime(),
+  parked_at: z.iso.datetime(),
+});
+export type ParkedMessage = z.infer<typeof ParkedMessage>;
+export const ParkedList = pageOf(ParkedMessage);
+export type ParkedList = z.infer<typeof ParkedList>;
+export const RetryParkedRequest = z.object({ id: z.uuid() });
+export type RetryParkedRequest = z.infer<typeof RetryParkedRequest>;
+
+const outboxRoutes = (service: ServiceName) => ({
+  /** The service's parked outbox rows, newest first. */
+  parked: defineRequest(service, 'outbox.parked', CursorQuery, ParkedList),
+  /** Moves a parked row back to the end of the outbox; if it still cannot pass, it is parked again. */
+  retry: defineRequest(service, 'outbox.retry', RetryParkedRequest, ParkedMessage),
+});
+
+/** `<service>.outbox.parked` and `<service>.outbox.retry` for every service, served by the kit's runtime. */
+export const outboxRequests = Object.fromEntries(SERVICE_NAMES.map((s) => [s, outboxRoutes(s)])) as Record<
+  ServiceName,
+  ReturnType<typeof outboxRoutes>
 >;
 
 export const ListInstancesRequest = z.object({ include_stale: z.boolean().default(false) });

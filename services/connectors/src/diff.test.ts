@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
-import type { Catalog, CatalogColumn, CatalogRelation } from '@switchyard/contracts';
+import type { CatalogRelation } from '@switchyard/contracts';
 import { diffCatalogs } from './diff.ts';
 import { discover } from './discover.ts';
-import { createDatabase, type TestDatabase } from './testing.ts';
+import { catalogColumn as column, catalogOf as catalog, catalogRelation as relation, createDatabase, type TestDatabase } from './testing.ts';
 
 describe('diffCatalogs on a real database', () => {
   let db: TestDatabase;
@@ -82,44 +82,6 @@ describe('diffCatalogs on a real database', () => {
 
 // ---- pure cases on hand-made catalogs ---------------------------------------
 
-const column = (name: string, position: number, over: Partial<CatalogColumn> = {}): CatalogColumn => ({
-  name,
-  position,
-  type: 'integer',
-  nullable: true,
-  default: null,
-  identity: null,
-  generated: null,
-  comment: null,
-  ...over,
-});
-const relation = (schema: string, name: string, over: Partial<CatalogRelation> = {}): CatalogRelation => ({
-  schema,
-  name,
-  kind: 'table',
-  partition_of: null,
-  partition_key: null,
-  estimated_rows: null,
-  comment: null,
-  columns: [column('id', 1, { nullable: false })],
-  primary_key: { name: `${name}_pkey`, columns: ['id'] },
-  unique_constraints: [],
-  foreign_keys: [],
-  indexes: [],
-  check_constraints: [],
-  view_definition: null,
-  ...over,
-});
-const catalog = (over: Partial<Catalog> = {}): Catalog => ({
-  server_version: '16.4',
-  database: 'shop',
-  discovered_at: '2025-01-01T00:00:00.000Z',
-  schemas: [{ name: 'public', comment: null }],
-  relations: [],
-  enums: [],
-  relationships: [],
-  ...over,
-});
 const index = (name: string, over: Partial<CatalogRelation['indexes'][number]> = {}) => ({
   name,
   unique: false,

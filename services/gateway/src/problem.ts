@@ -14,6 +14,10 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   CONFLICT: 409,
   UNPROCESSABLE: 422,
   RATE_LIMITED: 429,
+  // The request is valid but its answer is too large to carry: the client asks for less (a
+  // smaller limit, a narrower filter). Not 413 (that is about the request's own body) and not
+  // 5xx (retrying the same request fails the same way); the detail says what to do.
+  RESPONSE_TOO_LARGE: 422,
   INTERNAL: 500,
   UNAVAILABLE: 503,
   TIMEOUT: 504,

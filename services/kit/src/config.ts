@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './bounds.ts';
 
 /**
  * Strict booleans: only "true"/"1"/"false"/"0". z.coerce.boolean() would turn
@@ -52,6 +53,13 @@ export const baseConfig = (defaults: { healthPort: number }) =>
     // Kubernetes sends SIGKILL 30 s after SIGTERM by default; finishing in 10 s leaves headroom.
     SHUTDOWN_TIMEOUT_MS: ms.default(10_000),
     HEARTBEAT_INTERVAL_MS: ms.default(5_000),
+    // The bound on one outbox message (event or job); see DEFAULT_MAX_MESSAGE_BYTES for why 128 KiB.
+    // It must stay below the NATS server's max_payload (1 MiB by default), less room for headers.
+    OUTBOX_MAX_MESSAGE_BYTES: z.coerce.number().int().min(4_096).max(64 * 1024 * 1024).default(DEFAULT_MAX_MESSAGE_BYTES),
+    // Failed publishes of one outbox row, for a reason that cannot pass (too large, refused by
+    // permissions, invalid), before it is parked so the rows after it can flow. More than one
+    // rides out a permissions reload; each attempt waits out the relay's backoff (1, 2, 4 s …).
+    OUTBOX_PARK_AFTER_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
     // How long an Idempotency-Key and its answer are kept by the service that did the work; a day covers any client's retry schedule.
     IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
     // Read by the OpenTelemetry SDK itself; checked here so a typo stops the process with the rest.

@@ -101,8 +101,8 @@ describe('migrate', () => {
     const kitDir = new URL('../migrations', import.meta.url).pathname;
     const kitNames = readdirSync(kitDir).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -'.sql'.length)).sort();
     const applied = await migrate({ url: config.DATABASE_URL, schema, dir: [kitDir, dir], log });
-    // The kit's migrations (older timestamps) first, then the service's, as one list.
-    assert.deepEqual(applied, [...kitNames, ...NAMES]);
+    // The kit's migrations and the service's run as one list, by timestamp.
+    assert.deepEqual(applied, [...kitNames, ...NAMES].sort());
     const pool = newPool(schema);
     const { rows } = await pool.query(`SELECT to_regclass($1) AS outbox`, [`"${schema}".outbox`]);
     assert.notEqual(rows[0].outbox, null);

@@ -1,4 +1,4 @@
-import { metrics, type Counter, type Histogram } from '@opentelemetry/api';
+import { metrics, type Counter, type Histogram, type ObservableGauge } from '@opentelemetry/api';
 
 /**
  * Instruments made on first use. The metrics API has no proxy provider, so an
@@ -14,3 +14,6 @@ export const counter = (meter: string, name: string, description: string): (() =
 
 export const histogram = (meter: string, name: string, description: string): (() => Histogram) =>
   lazy(() => metrics.getMeter(meter).createHistogram(name, { description, unit: 'ms' }));
+
+export const observableGauge = (meter: string, name: string, description: string): (() => ObservableGauge) =>
+  lazy(() => metrics.getMeter(meter).createObservableGauge(name, { description }));

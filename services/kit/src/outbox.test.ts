@@ -11,7 +11,8 @@ import { ApiKeyCreated, eventSchema, streams, type CloudEvent } from '@switchyar
 import { createPool, migrate, withTransaction, type Pool } from './db.ts';
 import { connectNats, type NatsConnection } from './nats.ts';
 import { provision } from './provision.ts';
-import { OutboxRelay, writeEvent } from './outbox.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, MessageTooLargeError, setMaxMessageBytes } from './bounds.ts';
+import { OutboxRelay, writeEvent, writeMessage } from './outbox.ts';
 import { dropSchema, eventually, testConfig, testLogger, uniqueName } from './testing/index.ts';
 
 // Spans must exist for trace context to be written with a row, as they do in a service.
@@ -227,6 +228,44 @@ describe('writeEvent and OutboxRelay', () => {
     const took = performance.now() - started;
     assert.ok(took < 5_000, `stop took ${Math.round(took)} ms`);
     await eventually('the row to be marked published', async () => (await row(event.id))?.published_at instanceof Date);
+  });
+});
+
+describe('the write-time bound', () => {
+  test('an event over OUTBOX_MAX_MESSAGE_BYTES is refused with a typed error, and its transaction rolls back', async () => {
+    const pending = async () => (await pool.query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL')).rows[0].n as number;
+    const before = await pending();
+    const big = { ...keyCreated(), name: 'n'.repeat(DEFAULT_MAX_MESSAGE_BYTES) };
+    await assert.rejects(
+      withTransaction(pool, (tx) => writeEvent(tx, source, SUBJECT, big, { tenantId })),
+      (err) => {
+        assert.ok(err instanceof MessageTooLargeError, String(err));
+        assert.equal(err.subject, SUBJECT);
+        assert.equal(err.limit, DEFAULT_MAX_MESSAGE_BYTES);
+        assert.ok(err.bytes > DEFAULT_MAX_MESSAGE_BYTES);
+        assert.equal(err.retryable, false, 'the same message would be refused again');
+        assert.doesNotMatch(err.message, /nnnn/, 'the message names sizes, not the payload');
+        return true;
+      },
+    );
+    assert.equal(await pending(), before);
+  });
+
+  test('the bound is the configured one (as the runtime sets it), or the one a writer passes', async () => {
+    const payload = { padding: 'x'.repeat(5_000) };
+    try {
+      setMaxMessageBytes(4_096);
+      await assert.rejects(
+        withTransaction(pool, (tx) => writeMessage(tx, 'jobs.test.x', payload, randomUUID())),
+        MessageTooLargeError,
+      );
+    } finally {
+      setMaxMessageBytes(DEFAULT_MAX_MESSAGE_BYTES);
+    }
+    await assert.rejects(
+      withTransaction(pool, (tx) => writeMessage(tx, 'jobs.test.x', payload, randomUUID(), { maxBytes: 1_000 })),
+      MessageTooLargeError,
+    );
   });
 });
 

@@ -1,14 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { context, SpanKind, trace } from '@opentelemetry/api';
+import { context, SpanKind, trace, type ObservableCallback } from '@opentelemetry/api';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { eventSchema, eventType, type CloudEvent, type EventData, type EventSubject } from '@switchyard/contracts';
 import type { Pool, PoolClient } from 'pg';
+import { MessageTooLargeError, maxMessageBytes } from './bounds.ts';
+import { observableGauge } from './instruments.ts';
 import type { Logger } from './logger.ts';
 import { extractTrace, injectTrace, traceCarrier } from './nats.ts';
+import { countParked, encodeForPublish, parkRow, PermissionWatch, refusalReason, type ParkedReason } from './outbox-parked.ts';
 import { PgListener } from './pg-listener.ts';
 
 const tracer = trace.getTracer('switchyard.outbox');
+const parkedGauge = observableGauge(
+  'switchyard.outbox',
+  'outbox_parked',
+  'Outbox rows parked because they cannot be published (npm run admin -- outbox-parked); each replica reports its schema\'s count',
+);
 
 /**
  * Records an event in the caller's transaction. It is published by the relay
@@ -38,13 +46,25 @@ export async function writeEvent<S extends EventSubject>(
 
 /**
  * Records any message (a job, say) for publication after commit. `id` becomes
- * its Nats-Msg-Id: the same id written twice is published once.
+ * its Nats-Msg-Id: the same id written twice is published once. A message
+ * over the bound (OUTBOX_MAX_MESSAGE_BYTES, or `maxBytes`) is refused with a
+ * MessageTooLargeError, which fails the caller's transaction.
  */
-export async function writeMessage(tx: PoolClient, subject: string, payload: unknown, id: string): Promise<void> {
+export async function writeMessage(
+  tx: PoolClient,
+  subject: string,
+  payload: unknown,
+  id: string,
+  opts: { maxBytes?: number } = {},
+): Promise<void> {
+  const json = JSON.stringify(payload);
+  const limit = opts.maxBytes ?? maxMessageBytes();
+  const bytes = Buffer.byteLength(json);
+  if (bytes > limit) throw new MessageTooLargeError(subject, bytes, limit);
   await tx.query('INSERT INTO outbox (id, subject, event, trace) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
     id,
     subject,
-    JSON.stringify(payload),
+    json,
     traceCarrier(),
   ]);
 }
@@ -54,6 +74,8 @@ interface Row {
   subject: string;
   event: unknown;
   trace: Record<string, string>;
+  attempts: number;
+  permanent_failures: number;
 }
 
 export interface OutboxRelayOptions {
@@ -66,12 +88,20 @@ export interface OutboxRelayOptions {
   pollMs?: number;
   batchSize?: number;
   publishTimeoutMs?: number;
+  /** Consecutive failed publishes that cannot pass before a row is parked (OUTBOX_PARK_AFTER_ATTEMPTS; default 3). */
+  parkAfterAttempts?: number;
+  /** The `service` attribute of the outbox_parked gauge. */
+  service?: string;
 }
 
 /**
  * Publishes outbox rows to JetStream with Nats-Msg-Id = event id, so a row
  * published twice (crash between publish and mark) is dropped by the stream.
  * Replicas take turns through an advisory lock, which keeps commit order.
+ * A row that fails for a reason that may pass (NATS away) holds up the rows
+ * after it; one that fails `parkAfterAttempts` times in a row for a reason
+ * that cannot (too large, forbidden, invalid) is parked in outbox_parked,
+ * logged and counted, and the rows after it flow.
  */
 export class OutboxRelay {
   private readonly js: JetStreamClient;
@@ -83,6 +113,12 @@ export class OutboxRelay {
   private loop?: Promise<void>;
   private failures = 0;
   private lastCleanup = 0;
+  /** The server's max_payload when last connected: a message is checked against it even while NATS is away. */
+  private maxPayload = 0;
+  private readonly permissions = new PermissionWatch();
+  private parked = 0;
+  private readonly observeParked: ObservableCallback = (r) =>
+    r.observe(this.parked, { service: this.o.service ?? this.o.schema, schema: this.o.schema });
 
   constructor(private readonly o: OutboxRelayOptions) {
     this.js = jetstream(o.nc, { timeout: o.publishTimeoutMs ?? 2_000 });
@@ -99,6 +135,9 @@ export class OutboxRelay {
 
   start(): void {
     this.listener.start();
+    this.permissions.start(this.o.nc);
+    parkedGauge().addCallback(this.observeParked);
+    void this.refreshParked();
     this.loop = this.run();
   }
 
@@ -109,15 +148,26 @@ export class OutboxRelay {
     await this.loop;
     await this.flush().catch(() => {});
     await this.listener.stop();
+    this.permissions.stop();
+    parkedGauge().removeCallback(this.observeParked);
   }
 
-  /** Publishes every pending row it can now; returns how many were published. */
+  /** Publishes every pending row it can now (parking those that cannot pass); returns how many were published. */
   async flush(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await this.publishBatch();
-      total += n;
-      if (n < (this.o.batchSize ?? 100)) return total;
+      const { published, taken } = await this.publishBatch();
+      total += published;
+      if (taken < (this.o.batchSize ?? 100)) return total;
+    }
+  }
+
+  /** Re-reads how many rows are parked, for the gauge (after a retry, say). */
+  async refreshParked(): Promise<void> {
+    try {
+      this.parked = await countParked(this.o.pool);
+    } catch (err) {
+      this.o.log.debug({ err }, 'could not count parked outbox rows');
     }
   }
 
@@ -153,7 +203,7 @@ export class OutboxRelay {
     this.wake?.();
   }
 
-  private async publishBatch(): Promise<number> {
+  private async publishBatch(): Promise<{ published: number; taken: number }> {
     const client = await this.o.pool.connect();
     try {
       await client.query('BEGIN');
@@ -163,24 +213,33 @@ export class OutboxRelay {
       ]);
       if (!lock[0]?.ok) {
         await client.query('ROLLBACK');
-        return 0;
+        return { published: 0, taken: 0 };
       }
       const { rows } = await client.query<Row>(
-        `SELECT id, subject, event, trace FROM outbox WHERE published_at IS NULL
+        `SELECT id, subject, event, trace, attempts, permanent_failures FROM outbox WHERE published_at IS NULL
          ORDER BY created_at, id LIMIT $1 FOR UPDATE`,
         [this.o.batchSize ?? 100],
       );
       const done: string[] = [];
+      let parked = 0;
       let failure: unknown;
       for (const row of rows) {
+        const started = Date.now();
         try {
           await this.publish(row);
           done.push(row.id);
         } catch (err) {
+          const reason = refusalReason(err, () => this.permissions.refusedSince(row.subject, started));
+          if (reason && row.permanent_failures + 1 >= (this.o.parkAfterAttempts ?? 3)) {
+            await this.park(client, row, reason, err);
+            parked++;
+            continue;
+          }
           failure = err;
-          await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [
+          await client.query('UPDATE outbox SET attempts = attempts + 1, permanent_failures = $3, last_error = $2 WHERE id = $1', [
             row.id,
             String((err as Error).message ?? err).slice(0, 500),
+            reason ? row.permanent_failures + 1 : 0,
           ]);
           // Keep order: later rows wait for this one.
           break;
@@ -188,8 +247,9 @@ export class OutboxRelay {
       }
       if (done.length) await client.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])', [done]);
       await client.query('COMMIT');
+      if (parked) await this.refreshParked();
       if (failure) throw failure;
-      return done.length;
+      return { published: done.length, taken: done.length + parked };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw err;
@@ -208,15 +268,31 @@ export class OutboxRelay {
     try {
       const h = injectTrace(natsHeaders(), trace.setSpan(context.active(), span));
       h.set('Content-Type', 'application/cloudevents+json');
-      await this.js.publish(row.subject, JSON.stringify(row.event), { msgID: row.id, headers: h });
+      h.set('Nats-Msg-Id', row.id);
+      this.maxPayload = this.o.nc.info?.max_payload ?? this.maxPayload;
+      const data = encodeForPublish(row.event, h, this.maxPayload);
+      await this.js.publish(row.subject, data, { msgID: row.id, headers: h });
     } finally {
       span.end();
     }
+  }
+
+  /** Moves a row that cannot pass to outbox_parked; logs it (ids and sizes, never the payload). */
+  private async park(client: PoolClient, row: Row, reason: ParkedReason, err: unknown) {
+    const error = String((err as Error)?.message ?? err);
+    const bytes = Buffer.byteLength(JSON.stringify(row.event) ?? '');
+    await parkRow(client, { id: row.id, attempts: row.attempts + 1 }, { reason, error, bytes });
+    this.o.log.error(
+      { event_id: row.id, subject: row.subject, reason, attempts: row.attempts + 1, bytes, error },
+      'outbox row parked: it cannot be published; the rows after it go on (npm run admin -- outbox-parked / outbox-retry)',
+    );
   }
 
   private async cleanup() {
     if (Date.now() - this.lastCleanup < 60_000) return;
     this.lastCleanup = Date.now();
     await this.o.pool.query(`DELETE FROM outbox WHERE published_at < now() - interval '1 day'`);
+    // Another replica may have parked or retried rows meanwhile.
+    await this.refreshParked();
   }
 }

@@ -21,6 +21,7 @@ const routes = {
   find: route('find', z.object({ id: z.string() }), Greeting),
   crash: route('crash', z.object({}), Greeting),
   slow: route('slow', z.object({ tag: z.string() }), Greeting),
+  budget: route('budget', z.object({}), z.object({ bytes: z.number() })),
 };
 const nobody = route('nobody', z.object({}), Greeting);
 
@@ -63,6 +64,7 @@ beforeAll(async () => {
         await g.release.promise;
         return { greeting: `done ${tag}` };
       },
+      budget: async (_req, ctx) => ({ bytes: ctx.maxReplyBytes ?? -1 }),
     },
   });
   client = new RpcClient(clientNc);
@@ -160,6 +162,25 @@ describe('serveRequests and RpcClient', () => {
     // The handler did get the request; let it finish.
     await g.entered.promise;
     g.release.open();
+  });
+});
+
+describe('replies bounded by max_payload', () => {
+  test('handlers are told how many bytes their answer may take', async () => {
+    const { bytes } = await client.request(routes.budget, {});
+    const max = serverNc.info!.max_payload;
+    assert.ok(bytes > max - 2_048 && bytes < max, `${bytes} of ${max}`);
+  });
+
+  test('an answer over max_payload is RESPONSE_TOO_LARGE at once, naming its size and what to do, not a timeout', async () => {
+    const max = serverNc.info!.max_payload;
+    const err = await appError(client.request(routes.greet, { name: 'x', times: Math.ceil(max / 'hello x'.length) + 1 }, { timeoutMs: 10_000 }));
+    assert.equal(err.code, 'RESPONSE_TOO_LARGE');
+    assert.equal(err.retryable, false);
+    assert.match(err.message, new RegExp(`more than one response may carry \\(${max}\\): ask for less`));
+    assert.ok((err.details?.bytes as number) > max);
+    // The server goes on answering.
+    assert.deepEqual(await client.request(routes.greet, { name: 'y' }), { greeting: 'hello y' });
   });
 });
 

@@ -20,6 +20,12 @@ export interface RequestContext {
   deadline: number;
   /** Set by the handler to tell the caller about the answer (e.g. `replayed`); sent beside the data. */
   meta?: ReplyMeta;
+  /**
+   * The most bytes the handler's answer may take as JSON: one reply carries at
+   * most the server's max_payload. Absent when a test calls a handler directly
+   * (see replyBudget).
+   */
+  maxReplyBytes?: number;
 }
 
 /** The NATS header that carries the caller's deadline, epoch milliseconds. */
@@ -35,6 +41,26 @@ const currentDeadline = new AsyncLocalStorage<number>();
 export function startsBefore(deadline: number, what = 'the work'): void {
   if (Date.now() >= deadline) throw new AppError('TIMEOUT', `the caller gave up before ${what} started`);
 }
+
+/** NATS's default max_payload, for when the connection has no server info (while reconnecting). */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** Room for the reply envelope around the handler's answer. */
+const ENVELOPE_ROOM = 1024;
+
+/**
+ * The server's max_payload, remembered per connection: while it reconnects
+ * nats.js has no server info, would queue a reply of any size, and the
+ * server closes a connection that sends more than its max_payload.
+ */
+const lastMaxPayload = new WeakMap<NatsConnection, number>();
+function maxPayloadOf(nc: NatsConnection): number {
+  const now = nc.info?.max_payload;
+  if (now) lastMaxPayload.set(nc, now);
+  return now ?? lastMaxPayload.get(nc) ?? DEFAULT_MAX_PAYLOAD;
+}
+
+/** The bytes a handler's answer may take (for a handler that fits a page to it). */
+export const replyBudget = (ctx: Pick<RequestContext, 'maxReplyBytes'>): number => ctx.maxReplyBytes ?? DEFAULT_MAX_PAYLOAD - ENVELOPE_ROOM;
 export type Handler<R extends RequestRoute> = (
   req: z.output<R['request']>,
   ctx: RequestContext,
@@ -62,7 +88,7 @@ export function serveRequests<C extends Record<string, RequestRoute>>(
         queue: opts.queue,
         callback: (err, msg) => {
           if (err) return opts.log.error({ err, subject: route.subject }, 'subscription error');
-          const p = handle(route, handler, msg, opts.log).finally(() => inFlight.delete(p));
+          const p = handle(nc, route, handler, msg, opts.log).finally(() => inFlight.delete(p));
           inFlight.add(p);
         },
       }),
@@ -76,8 +102,9 @@ export function serveRequests<C extends Record<string, RequestRoute>>(
   };
 }
 
-async function handle(route: RequestRoute, handler: Handler<RequestRoute>, msg: Msg, log: Logger) {
+async function handle(nc: NatsConnection, route: RequestRoute, handler: Handler<RequestRoute>, msg: Msg, log: Logger) {
   const started = performance.now();
+  const maxPayload = maxPayloadOf(nc);
   const parent = extractTrace(msg.headers);
   await tracer.startActiveSpan(
     `${route.subject} process`,
@@ -100,7 +127,7 @@ async function handle(route: RequestRoute, handler: Handler<RequestRoute>, msg: 
         // A caller without the header (another client) gets the route's own timeout from now.
         const deadline = Number(msg.headers?.get(DEADLINE_HEADER)) || Date.now() + route.timeoutMs;
         startsBefore(deadline, route.subject);
-        const ctx: RequestContext = { log, subject: route.subject, deadline };
+        const ctx: RequestContext = { log, subject: route.subject, deadline, maxReplyBytes: maxPayload - ENVELOPE_ROOM };
         const data = await currentDeadline.run(deadline, () => handler(parsed.data, ctx));
         // A response that breaks the contract is our bug, caught here rather than by the caller.
         reply = { ok: true, data: route.response.parse(data), ...(ctx.meta ? { meta: ctx.meta } : {}) };
@@ -113,11 +140,49 @@ async function handle(route: RequestRoute, handler: Handler<RequestRoute>, msg: 
         span.setStatus({ code: SpanStatusCode.ERROR, message: appErr.code });
         reply = { ok: false, error: appErr.toBody() };
       }
-      if (msg.reply) msg.respond(enc.encode(JSON.stringify(reply)));
-      handled().record(performance.now() - started, { subject: route.subject, ok: String(reply.ok) });
-      span.end();
+      try {
+        if (msg.reply) reply = respond(msg, reply, maxPayload, route, log);
+      } finally {
+        handled().record(performance.now() - started, { subject: route.subject, ok: String(reply.ok) });
+        span.end();
+      }
     },
   );
+}
+
+/**
+ * Sends a reply. One over max_payload (nats.js would throw, and the caller
+ * wait out its timeout) becomes RESPONSE_TOO_LARGE; one nats.js still
+ * refuses is logged, with an error envelope tried in its place. Returns what
+ * was sent.
+ */
+function respond(msg: Msg, reply: AnyReply, maxPayload: number, route: RequestRoute, log: Logger): AnyReply {
+  let body = enc.encode(JSON.stringify(reply));
+  if (body.length > maxPayload) {
+    log.warn({ subject: route.subject, bytes: body.length, max_payload: maxPayload }, 'reply larger than max_payload: answered RESPONSE_TOO_LARGE');
+    reply = {
+      ok: false,
+      error: new AppError(
+        'RESPONSE_TOO_LARGE',
+        `the answer is ${body.length} bytes, more than one response may carry (${maxPayload}): ask for less, e.g. a smaller limit or a narrower filter`,
+        { details: { bytes: body.length, max_bytes: maxPayload } },
+      ).toBody(),
+    };
+    body = enc.encode(JSON.stringify(reply));
+  }
+  try {
+    msg.respond(body);
+    return reply;
+  } catch (err) {
+    log.error({ err, subject: route.subject, bytes: body.length }, 'could not send the reply');
+    const failed: AnyReply = { ok: false, error: { code: 'INTERNAL', message: 'internal error' } };
+    try {
+      msg.respond(enc.encode(JSON.stringify(failed)));
+    } catch {
+      // The connection is gone: the caller times out.
+    }
+    return failed;
+  }
 }
 
 /** Calls request routes: validates what it sends and what it gets back, with a timeout. */

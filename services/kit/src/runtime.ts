@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import {
   Heartbeat,
   inboxPrefix,
+  outboxRequests,
   signals,
   statusRequests,
   type DependencyHealth,
@@ -11,6 +12,7 @@ import {
   type ServiceStatus,
 } from '@switchyard/contracts';
 import type { z } from 'zod';
+import { setMaxMessageBytes } from './bounds.ts';
 import type { BaseConfig } from './config.ts';
 import { createPool, KIT_MIGRATIONS, migrate, type Pool } from './db.ts';
 import { isUnavailable } from './errors.ts';
@@ -21,6 +23,7 @@ import { JobRunner, type JobRunnerOptions } from './jobs.ts';
 import type { Logger } from './logger.ts';
 import { connectNats, type NatsConnection } from './nats.ts';
 import { OutboxRelay } from './outbox.ts';
+import { listParked, retryParked } from './outbox-parked.ts';
 import { createRedis, type RedisClient } from './redis.ts';
 import { RpcClient, serveRequests, type Handlers } from './rpc.ts';
 import { Shutdown } from './shutdown.ts';
@@ -62,6 +65,7 @@ export class Runtime {
   healthPort = 0;
   private state: State = 'starting';
   private heartbeatTimer?: NodeJS.Timeout;
+  private relay?: OutboxRelay;
 
   private constructor(private readonly o: RuntimeOptions) {
     this.service = o.service;
@@ -86,6 +90,7 @@ export class Runtime {
 
   private async init() {
     const { config, log } = this;
+    setMaxMessageBytes(config.OUTBOX_MAX_MESSAGE_BYTES);
     const health = await startHealthServer({
       host: config.HEALTH_HOST,
       port: config.HEALTH_PORT,
@@ -133,8 +138,21 @@ export class Runtime {
     });
     this.shutdown.on('nats', 'nats drain', () => (this.nc.isClosed() ? undefined : this.nc.drain()));
     this.rpc = new RpcClient(this.nc);
+    const maxPayload = this.nc.info?.max_payload;
+    // Headers (trace context, Nats-Msg-Id) ride beside the payload and count against max_payload.
+    if (maxPayload && config.OUTBOX_MAX_MESSAGE_BYTES + 4_096 > maxPayload)
+      log.warn({ max_payload: maxPayload, bound: config.OUTBOX_MAX_MESSAGE_BYTES }, 'OUTBOX_MAX_MESSAGE_BYTES is too close to the NATS server\'s max_payload: large messages will be parked');
 
     this.serve({ status: statusRequests[this.service] }, { status: async () => this.status() });
+    this.serve(outboxRequests[this.service], {
+      parked: (page) => listParked(this.pool, page),
+      retry: async ({ id }) => {
+        const moved = await retryParked(this.pool, id);
+        log.info({ event_id: id, subject: moved.subject }, 'parked outbox row moved back to the outbox');
+        await this.relay?.refreshParked();
+        return moved;
+      },
+    });
     this.startHeartbeat();
     const expire = setInterval(
       () => void expireIdempotencyKeys(this.pool, config.IDEMPOTENCY_TTL_SECONDS).catch(() => {}),
@@ -222,7 +240,10 @@ export class Runtime {
       nc: this.nc,
       log: this.log.child({ component: 'outbox' }),
       pollMs: opts.pollMs,
+      parkAfterAttempts: this.config.OUTBOX_PARK_AFTER_ATTEMPTS,
+      service: this.service,
     });
+    this.relay = relay;
     relay.start();
     this.shutdown.on('outbox', 'outbox relay', () => relay.stop());
     return relay;

@@ -7,6 +7,7 @@ import { onCreated } from './events/integration.created.ts';
 import { onDeleted } from './events/integration.deleted.ts';
 import { onDisconnected } from './events/integration.disconnected.ts';
 import type { Deps } from './handlers/deps.ts';
+import { changeSet } from './handlers/sync-worker.schema.changes.get.ts';
 import { changes } from './handlers/sync-worker.schema.changes.ts';
 import { schema } from './handlers/sync-worker.schema.get.ts';
 import { cancel } from './handlers/sync-worker.syncs.cancel.ts';
@@ -35,6 +36,7 @@ export const handlers = (d: Deps): Handlers<typeof syncRequests> => ({
   cancelActive: cancelActive(d),
   schema: schema(d),
   changes: changes(d),
+  changeSet: changeSet(d),
 });
 
 export async function buildApp(rt: Runtime, config: Config): Promise<void> {

@@ -9,13 +9,12 @@ import { ConnectionFailure, diffCatalogs, discover, type TargetPolicy } from '@s
 import { credentialRequests, PostgresCredential, type Catalog, type SyncJob } from '@switchyard/contracts';
 import { AppError, isAppError, JobSuperseded, withTransaction, writeEvent, type JobContext, type JobFailure, type Logger, type Pool, type RpcClient } from '@switchyard/kit';
 import type { Config } from '../config.ts';
-import { latestSnapshotId, loadSnapshot, saveChanges, saveSnapshot } from '../repo/catalogs.ts';
+import { latestSnapshotId, loadSnapshot, saveSnapshot } from '../repo/catalogs.ts';
+import { saveChanges } from '../repo/changes.ts';
 import { claimSync, lockClaim, type Claim, type ClaimVerdict } from '../repo/claims.ts';
 import { endSync, endSyncIn, SOURCE } from '../syncs.ts';
 import { ProgressTracker } from './progress.ts';
-
-// schema.changed carries at most this many changes; the rest are in GET …/schema/changes.
-const EVENT_CHANGES = 1_000;
+import { schemaChanged } from './schema-changed.ts';
 
 export interface SyncDeps {
   pool: Pool;
@@ -127,21 +126,10 @@ async function commit(d: SyncDeps, job: SyncJob, claim: Claim, catalog: Catalog)
     await saveSnapshot(tx, owner, catalog);
     if (previousId && changes.length) {
       await saveChanges(tx, { ...owner, previousSyncId: previousId, changes });
-      await writeEvent(
-        tx,
-        SOURCE,
-        'events.schema.changed',
-        {
-          integration_id: job.integration_id,
-          tenant_id: job.tenant_id,
-          sync_id: job.sync_id,
-          previous_sync_id: previousId,
-          changes: changes.slice(0, EVENT_CHANGES),
-          total: changes.length,
-          truncated: changes.length > EVENT_CHANGES,
-        },
-        { tenantId: job.tenant_id, about: job.integration_id },
-      );
+      await writeEvent(tx, SOURCE, 'events.schema.changed', schemaChanged({ ...owner, previousSyncId: previousId }, changes), {
+        tenantId: job.tenant_id,
+        about: job.integration_id,
+      });
     }
     await endSyncIn(tx, job.sync_id, 'COMPLETED', { summary });
     return held;

@@ -1,5 +1,5 @@
-import type { Catalog, CatalogRelation, ChangeSet, Relationship, SchemaChange, SchemaQuery } from '@switchyard/contracts';
-import { decodeCursor, pageOf, type Pool, type PoolClient } from '@switchyard/kit';
+import type { Catalog, CatalogRelation, Relationship, SchemaFilter } from '@switchyard/contracts';
+import type { Pool, PoolClient } from '@switchyard/kit';
 
 type Db = Pool | PoolClient;
 const CHUNK = 1_000;
@@ -42,55 +42,70 @@ export const relationshipsOf = (relations: CatalogRelation[]): Relationship[] =>
     })),
   );
 
-/** A stored snapshot, optionally narrowed to one schema and/or table. */
-export async function loadSnapshot(db: Db, syncId: string, filter: SchemaQuery = {}): Promise<Catalog | undefined> {
-  const head = await db.query<{ server_version: string; database: string; discovered_at: Date; schemas: Catalog['schemas']; enums: Catalog['enums'] }>(
-    'SELECT server_version, database, discovered_at, schemas, enums FROM catalog_snapshots WHERE sync_id = $1',
-    [syncId],
-  );
+interface HeadRow {
+  server_version: string;
+  database: string;
+  discovered_at: Date;
+  schemas: Catalog['schemas'];
+  enums: Catalog['enums'];
+}
+export type SnapshotHead = Omit<Catalog, 'relations' | 'relationships'>;
+
+const toHead = (h: HeadRow, schema?: string): SnapshotHead => ({
+  server_version: h.server_version,
+  database: h.database,
+  discovered_at: h.discovered_at.toISOString(),
+  schemas: schema ? h.schemas.filter((s) => s.name === schema) : h.schemas,
+  enums: schema ? h.enums.filter((e) => e.schema === schema) : h.enums,
+});
+
+/** A whole stored snapshot (what the next sync compares with). */
+export async function loadSnapshot(db: Db, syncId: string): Promise<Catalog | undefined> {
+  const head = await db.query<HeadRow>('SELECT server_version, database, discovered_at, schemas, enums FROM catalog_snapshots WHERE sync_id = $1', [syncId]);
   const h = head.rows[0];
   if (!h) return undefined;
   const { rows } = await db.query<{ definition: CatalogRelation }>(
-    `SELECT definition FROM catalog_relations WHERE sync_id = $1
-        AND ($2::text IS NULL OR schema_name = $2) AND ($3::text IS NULL OR name = $3)
-      ORDER BY schema_name, name`,
-    [syncId, filter.schema ?? null, filter.table ?? null],
+    'SELECT definition FROM catalog_relations WHERE sync_id = $1 ORDER BY schema_name, name',
+    [syncId],
   );
   const relations = rows.map((r) => r.definition);
-  return {
-    server_version: h.server_version,
-    database: h.database,
-    discovered_at: h.discovered_at.toISOString(),
-    schemas: filter.schema ? h.schemas.filter((s) => s.name === filter.schema) : h.schemas,
-    enums: filter.schema ? h.enums.filter((e) => e.schema === filter.schema) : h.enums,
-    relations,
-    relationships: relationshipsOf(relations),
-  };
+  return { ...toHead(h), relations, relationships: relationshipsOf(relations) };
 }
 
-export async function saveChanges(
-  tx: PoolClient,
-  c: { syncId: string; previousSyncId: string; tenantId: string; integrationId: string; changes: SchemaChange[] },
-): Promise<void> {
-  await tx.query(
-    `INSERT INTO schema_changes (sync_id, previous_sync_id, tenant_id, integration_id, changes) VALUES ($1, $2, $3, $4, $5)`,
-    [c.syncId, c.previousSyncId, c.tenantId, c.integrationId, JSON.stringify(c.changes)],
-  );
-}
-
-export async function listChanges(
+/**
+ * The head of a snapshot (schemas and enums, narrowed to one schema), when it
+ * is the integration's: undefined when it is another's or gone.
+ */
+export async function snapshotHead(
   db: Db,
-  tenantId: string,
-  integrationId: string,
-  page: { limit: number; cursor?: string },
-): Promise<{ data: ChangeSet[]; next_cursor: string | null }> {
-  const after = page.cursor ? decodeCursor(page.cursor) : null;
-  const { rows } = await db.query<{ sync_id: string; previous_sync_id: string; detected_at: Date; changes: SchemaChange[] }>(
-    `SELECT sync_id, previous_sync_id, detected_at, changes FROM schema_changes
-      WHERE tenant_id = $1 AND integration_id = $2
-        AND ($3::timestamptz IS NULL OR (detected_at, sync_id) < ($3::timestamptz, $4::uuid))
-      ORDER BY detected_at DESC, sync_id DESC LIMIT $5`,
-    [tenantId, integrationId, after?.at ?? null, after?.id ?? null, page.limit + 1],
+  s: { syncId: string; tenantId: string; integrationId: string },
+  schema?: string,
+): Promise<SnapshotHead | undefined> {
+  const { rows } = await db.query<HeadRow>(
+    `SELECT server_version, database, discovered_at, schemas, enums FROM catalog_snapshots
+      WHERE sync_id = $1 AND tenant_id = $2 AND integration_id = $3`,
+    [s.syncId, s.tenantId, s.integrationId],
   );
-  return pageOf(rows, page.limit, (r) => [r.detected_at, r.sync_id], (r) => ({ ...r, detected_at: r.detected_at.toISOString() }));
+  return rows[0] && toHead(rows[0], schema);
+}
+
+/**
+ * Up to `limit` relations of a snapshot, by schema and name, after `after`:
+ * a range of the primary key, so a page reads only its own rows.
+ */
+export async function relationPage(
+  db: Db,
+  syncId: string,
+  filter: SchemaFilter,
+  after: { schema: string; name: string } | undefined,
+  limit: number,
+): Promise<CatalogRelation[]> {
+  const { rows } = await db.query<{ definition: CatalogRelation }>(
+    `SELECT definition FROM catalog_relations WHERE sync_id = $1
+        AND ($2::text IS NULL OR schema_name = $2) AND ($3::text IS NULL OR name = $3)
+        AND ($4::text IS NULL OR (schema_name, name) > ($4::text, $5::text))
+      ORDER BY schema_name, name LIMIT $6`,
+    [syncId, filter.schema ?? null, filter.table ?? null, after?.schema ?? null, after?.name ?? null, limit],
+  );
+  return rows.map((r) => r.definition);
 }

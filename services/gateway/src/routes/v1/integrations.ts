@@ -1,5 +1,7 @@
 import {
   ChangeSetList,
+  ChangeSetPage,
+  ChangeSetQuery,
   ConnectionTest,
   CreatedIntegration,
   CreateIntegrationBody,
@@ -12,10 +14,11 @@ import {
   ListIntegrationsQuery,
   PostgresCredential,
   Problem,
+  SchemaPage,
   SchemaQuery,
-  SchemaSnapshot,
   Sync,
   SyncList,
+  SyncParams,
   syncRequests,
   UpdateIntegrationBody,
 } from '@switchyard/contracts';
@@ -157,7 +160,17 @@ export const integrationRoutes =
 
     app.get(
       '/v1/integrations/:id/schema',
-      { schema: { tags: ['Schema'], summary: 'The latest discovered catalog (filter by schema and table)', params: IntegrationParams, querystring: SchemaQuery, response: { 200: SchemaSnapshot, ...errors } } },
+      {
+        schema: {
+          tags: ['Schema'],
+          summary: 'The latest discovered catalog, a page of relations at a time (filter by schema and table; follow next_cursor)',
+          description:
+            'A page holds at most `limit` relations, fewer when more would not fit in one response. A relation too large for any response is a 422 RESPONSE_TOO_LARGE whose detail gives the cursor past it.',
+          params: IntegrationParams,
+          querystring: SchemaQuery,
+          response: { 200: SchemaPage, ...errors },
+        },
+      },
       async (req) => {
         const tenant_id = await ownIntegration(req.principal.tenantId, req.params.id);
         return rpc.request(syncRequests.schema, { tenant_id, integration_id: req.params.id, ...req.query });
@@ -166,10 +179,35 @@ export const integrationRoutes =
 
     app.get(
       '/v1/integrations/:id/schema/changes',
-      { schema: { tags: ['Schema'], summary: 'What changed between syncs, newest first', params: IntegrationParams, querystring: CursorQuery, response: { 200: ChangeSetList, ...errors } } },
+      {
+        schema: {
+          tags: ['Schema'],
+          summary: 'What changed between syncs, newest first: each set with its first changes, its total and the path of the whole set',
+          params: IntegrationParams,
+          querystring: CursorQuery,
+          response: { 200: ChangeSetList, ...errors },
+        },
+      },
       async (req) => {
         const tenant_id = await ownIntegration(req.principal.tenantId, req.params.id);
         return rpc.request(syncRequests.changes, { tenant_id, integration_id: req.params.id, ...req.query });
+      },
+    );
+
+    app.get(
+      '/v1/integrations/:id/schema/changes/:syncId',
+      {
+        schema: {
+          tags: ['Schema'],
+          summary: 'One whole change set (what events.schema.changed refers to), a page of changes at a time (follow next_cursor)',
+          params: IntegrationParams.extend(SyncParams.shape),
+          querystring: ChangeSetQuery,
+          response: { 200: ChangeSetPage, ...errors },
+        },
+      },
+      async (req) => {
+        const tenant_id = await ownIntegration(req.principal.tenantId, req.params.id);
+        return rpc.request(syncRequests.changeSet, { tenant_id, integration_id: req.params.id, sync_id: req.params.syncId, ...req.query });
       },
     );
   };
