@@ -29,7 +29,11 @@ export async function connectNats(opts: {
   connected.set(nc, true);
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') connected.set(nc, false);
+      if (s.type === 'disconnect') {
+        connected.set(nc, false);
+        for (const fn of disconnectWaiters.get(nc) ?? []) fn();
+        disconnectWaiters.delete(nc);
+      }
       if (s.type === 'reconnect') connected.set(nc, true);
       if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error')
         opts.log.warn({ nats: s.type, server: 'server' in s ? s.server : undefined }, `nats ${s.type}`);
@@ -40,6 +44,21 @@ export async function connectNats(opts: {
 }
 
 const connected = new WeakMap<NatsConnection, boolean>();
+const disconnectWaiters = new WeakMap<NatsConnection, Set<() => void>>();
+
+/**
+ * Resolves when the connection is next lost (a request in flight then will
+ * not be answered: its caller can give up at once instead of at its timeout).
+ * `cancel` forgets the wait.
+ */
+export function nextDisconnect(nc: NatsConnection): { lost: Promise<void>; cancel(): void } {
+  let fn!: () => void;
+  const lost = new Promise<void>((r) => (fn = r));
+  const set = disconnectWaiters.get(nc) ?? new Set();
+  set.add(fn);
+  disconnectWaiters.set(nc, set);
+  return { lost, cancel: () => set.delete(fn) };
+}
 
 /**
  * Whether the connection is up now. While NATS is away the client buffers

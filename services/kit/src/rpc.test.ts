@@ -244,7 +244,7 @@ describe('the caller’s deadline travels with the request', () => {
   let calls = 0;
   let deadlineServer: RequestServer;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     deadlineServer = serveRequests(serverNc, {
       routes: deadlineRoutes,
       queue: p,
@@ -258,6 +258,8 @@ describe('the caller’s deadline travels with the request', () => {
         outer: async (_req, ctx) => ({ outer: ctx.deadline, inner: (await client.request(deadlineRoutes.inner, {})).deadline }),
       },
     });
+    // The subscriptions reach the server before the first request.
+    await serverNc.flush();
   });
   afterAll(() => deadlineServer.drain());
 
@@ -278,5 +280,41 @@ describe('the caller’s deadline travels with the request', () => {
     const answered = Date.now();
     assert.ok(outer >= sent + 1_000 && outer <= answered + 1_000, 'outer carries its caller’s 1 s deadline');
     assert.ok(inner <= outer, `inner's deadline (${inner}) is not later than outer's (${outer})`);
+  });
+});
+
+describe('NATS lost while a request waits', () => {
+  test('the request fails as UNAVAILABLE when the connection drops, not at its timeout', async () => {
+    const { startNatsServer } = await import('./testing/index.ts');
+    const nats = await startNatsServer();
+    const p = uniqueName('kitrpc_lost');
+    const held = { subject: `${p}.held`, service: 'orchestrator', request: z.object({}), response: Greeting, timeoutMs: 120_000 } satisfies RequestRoute;
+    const sNc = await connectNats({ servers: nats.url, name: 'lost-server', log });
+    const cNc = await connectNats({ servers: nats.url, name: 'lost-client', log });
+    const entered = gate();
+    const srv = serveRequests(sNc, {
+      routes: { held },
+      queue: p,
+      log,
+      handlers: {
+        held: async () => {
+          entered.open();
+          return new Promise<never>(() => {}); // never answers
+        },
+      },
+    });
+    try {
+      await sNc.flush();
+      // Its failure is taken at once (it comes while NATS is being stopped).
+      const outcome = new RpcClient(cNc).request(held, {}).then(() => undefined, (err: unknown) => err);
+      await entered.promise;
+      await nats.stop();
+      const err = await outcome;
+      assert.ok(err instanceof AppError && err.code === 'UNAVAILABLE' && /lost/.test(err.message), String(err));
+    } finally {
+      void srv;
+      await Promise.allSettled([sNc.close(), cNc.close()]);
+      await nats.dispose();
+    }
   });
 });

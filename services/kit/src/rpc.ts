@@ -3,10 +3,10 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { AnyReply, type ReplyMeta, type RequestRoute } from '@switchyard/contracts';
 import type { z } from 'zod';
-import { AppError, fieldErrors, toAppError } from './errors.ts';
+import { AppError, fieldErrors, isAppError, toAppError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { histogram } from './instruments.ts';
-import { extractTrace, injectTrace, isNatsConnected } from './nats.ts';
+import { extractTrace, injectTrace, isNatsConnected, nextDisconnect } from './nats.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -27,6 +27,8 @@ export interface RequestContext {
    */
   maxReplyBytes?: number;
 }
+
+const LOST: unique symbol = Symbol('NATS connection lost');
 
 /** The NATS header that carries the caller's deadline, epoch milliseconds. */
 export const DEADLINE_HEADER = 'Switchyard-Deadline';
@@ -222,7 +224,19 @@ export class RpcClient {
           h.set(DEADLINE_HEADER, String(Date.now() + timeout));
           let msg: Msg;
           try {
-            msg = await this.nc.request(route.subject, enc.encode(JSON.stringify(body.data)), { timeout, headers: h });
+            // NATS lost while waiting: the reply will not come; say so now rather than at the timeout.
+            const disconnect = nextDisconnect(this.nc);
+            let answer: Msg | typeof LOST;
+            try {
+              answer = await Promise.race([
+                this.nc.request(route.subject, enc.encode(JSON.stringify(body.data)), { timeout, headers: h }),
+                disconnect.lost.then((): typeof LOST => LOST),
+              ]);
+            } finally {
+              disconnect.cancel();
+            }
+            if (answer === LOST) throw new AppError('UNAVAILABLE', `could not reach ${route.service}: NATS connection lost`);
+            msg = answer;
           } catch (err) {
             throw transportError(route, err, timeout);
           }
@@ -241,6 +255,7 @@ export class RpcClient {
 }
 
 function transportError(route: RequestRoute, err: unknown, timeout: number): AppError {
+  if (isAppError(err)) return err;
   const text = String((err as Error)?.message ?? err);
   const name = (err as Error)?.name ?? '';
   if (/no responders/i.test(text) || name === 'NoRespondersError')
