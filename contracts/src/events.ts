@@ -49,7 +49,7 @@ export const SchemaChanged = IntegrationRef.extend({
   changes: z.array(SchemaChange).describe('The first changes of the set, as many as fit in one event; `truncated` says when there were more'),
   total: z.number().int(),
   truncated: z.boolean(),
-  changes_url: z.string().describe('Path of the whole change set in the API (GET, paged with limit and cursor)'),
+  changes_url: text().describe('Path of the whole change set in the API (GET, paged with limit and cursor)'),
 });
 export type SchemaChanged = z.infer<typeof SchemaChanged>;
 

@@ -74,7 +74,7 @@ export type SchemaFilter = z.infer<typeof SchemaFilter>;
 export const SchemaQuery = SchemaFilter.extend({
   limit: z.coerce.number().int().min(1).max(1_000).default(100).describe('Relations per page, at most 1,000 (fewer when they would not fit in one response)'),
   // A cursor names a relation: two identifiers of up to 63 bytes each, JSON-escaped, in base64.
-  cursor: z.string().max(1_024).optional().describe('`next_cursor` of the previous page'),
+  cursor: text().max(1_024).optional().describe('`next_cursor` of the previous page'),
 });
 export type SchemaQuery = z.infer<typeof SchemaQuery>;
 
@@ -85,7 +85,7 @@ export type SchemaSnapshot = z.infer<typeof SchemaSnapshot>;
 export const SchemaPage = SchemaSnapshot.extend({
   relations: z.array(CatalogRelation).describe("This page's relations, by schema and name"),
   relationships: Catalog.shape.relationships.describe("The foreign keys of this page's relations"),
-  next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last. Pages keep to the snapshot of the first page.'),
+  next_cursor: text().nullable().describe('Pass as `cursor` for the next page; null on the last. Pages keep to the snapshot of the first page.'),
 });
 export type SchemaPage = z.infer<typeof SchemaPage>;
 
@@ -105,7 +105,7 @@ export const ChangeSetSummary = ChangeSet.extend({
   changes: z.array(SchemaChange).describe('The first changes of the set (at most 100, fewer when they would not fit in one response)'),
   total: z.number().int(),
   truncated: z.boolean().describe('True when `changes` holds fewer than `total`'),
-  changes_url: z.string().describe('Path of the whole change set (paged)'),
+  changes_url: text().describe('Path of the whole change set (paged)'),
 });
 export type ChangeSetSummary = z.infer<typeof ChangeSetSummary>;
 export const ChangeSetList = pageOf(ChangeSetSummary);
@@ -114,14 +114,14 @@ export type ChangeSetList = z.infer<typeof ChangeSetList>;
 /** `?limit=&cursor=` of one change set: 200 changes by default, at most 1,000 (fewer when they would not fit). */
 export const ChangeSetQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1_000).default(200).describe('Changes per page, at most 1,000 (fewer when they would not fit in one response)'),
-  cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
+  cursor: text().max(200).optional().describe('`next_cursor` of the previous page'),
 });
 export type ChangeSetQuery = z.infer<typeof ChangeSetQuery>;
 
 /** A page of one change set, in the order the diff made it. */
 export const ChangeSetPage = ChangeSet.extend({
   total: z.number().int(),
-  next_cursor: z.string().nullable(),
+  next_cursor: text().nullable(),
 });
 export type ChangeSetPage = z.infer<typeof ChangeSetPage>;
 

@@ -60,9 +60,9 @@ export type ParkedReason = z.infer<typeof ParkedReason>;
 /** A parked outbox row, without its payload (which may be what is too large, and is the tenant's). */
 export const ParkedMessage = z.object({
   id: z.uuid().describe('The event id (Nats-Msg-Id)'),
-  subject: z.string(),
+  subject: text(),
   reason: ParkedReason,
-  error: z.string(),
+  error: text(),
   attempts: z.number().int(),
   bytes: z.number().int().describe('Size of the payload as JSON'),
   created_at: z.iso.datetime(),
