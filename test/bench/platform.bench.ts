@@ -21,7 +21,8 @@ import autocannon from 'autocannon';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 10);
+// V8's memory reducer gives start-up garbage back some 10-15 s after the last burst: idle means after that.
+const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 20);
 
 const rssMiB = (pid: number) => {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);

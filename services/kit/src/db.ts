@@ -1,7 +1,7 @@
+import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import type PgModule from 'pg';
-import { runner } from 'node-pg-migrate';
 import { requireCjs } from './cjs.ts';
 import type { Logger } from './logger.ts';
 
@@ -66,6 +66,7 @@ export async function migrate(opts: { url: string; schema: string; dir: string |
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [`switchyard:migrate:${opts.schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(opts.schema)}`);
+    const { runner } = await import('node-pg-migrate');
     const applied = await runner({
       dbClient: client,
       // Globs let the kit's migrations and the service's run as one ordered list.
@@ -86,5 +87,35 @@ export async function migrate(opts: { url: string; schema: string; dir: string |
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`switchyard:migrate:${opts.schema}`]).catch(() => {});
     await client.end();
+  }
+}
+
+/**
+ * `migrate` in a worker thread, as a service runs it at start: node-pg-migrate
+ * and what it loads (about 6 MiB of a small service's memory) go away with the
+ * thread. An error keeps its message and code (so an unavailable database is
+ * still told apart from a failed migration).
+ */
+export async function migrateInWorker(opts: { url: string; schema: string; dir: string | string[]; log: Logger; service: string; instanceId: string }): Promise<string[]> {
+  const { Worker } = await import('node:worker_threads');
+  const kitDir = dirname(requireCjs.resolve('@switchyard/kit/package.json'));
+  // From TypeScript (tsx, vitest) the migrations run in this thread: a worker could not load TypeScript,
+  // and memory is not the point there. Compiled services (npm start, the image, the e2e tests) use the worker.
+  if (import.meta.url.endsWith('.ts')) return migrate(opts);
+  const workerData = { url: opts.url, schema: opts.schema, dir: opts.dir, service: opts.service, instanceId: opts.instanceId, level: opts.log.level };
+  const worker = new Worker(join(kitDir, 'dist', 'migrate-worker.js'), { workerData });
+  try {
+    type Reply = { ok: true; names: string[] } | { ok: false; error: { message: string; code?: string; name: string } };
+    // An 'error' event rejects the wait; a thread that ends without a word is a failure too.
+    const [reply] = (await Promise.race([
+      once(worker, 'message'),
+      once(worker, 'exit').then(([code]) => {
+        throw new Error(`the migration worker exited (${String(code)}) without an answer`);
+      }),
+    ])) as [Reply];
+    if (reply.ok) return reply.names;
+    throw Object.assign(new Error(reply.error.message), { code: reply.error.code, name: reply.error.name });
+  } finally {
+    await worker.terminate();
   }
 }

@@ -14,7 +14,7 @@ import {
 import type { z } from 'zod';
 import { setMaxMessageBytes } from './bounds.ts';
 import type { BaseConfig } from './config.ts';
-import { createPool, KIT_MIGRATIONS, migrate, type Pool } from './db.ts';
+import { createPool, KIT_MIGRATIONS, migrateInWorker, type Pool } from './db.ts';
 import { isUnavailable } from './errors.ts';
 import { expireIdempotencyKeys } from './idempotency.ts';
 import { dispatchEvents, EventEnvelope, type EventConsumerDef, type EventHandlers } from './events.ts';
@@ -106,11 +106,13 @@ export class Runtime {
 
     // PostgreSQL away at start is waited for (the service stays not ready), not a reason to exit.
     await this.whileUnavailable('PostgreSQL', () =>
-      migrate({
+      migrateInWorker({
         url: config.DATABASE_URL,
         schema: this.schema,
         dir: this.o.migrationsDir ? [KIT_MIGRATIONS, this.o.migrationsDir] : KIT_MIGRATIONS,
         log,
+        service: this.service,
+        instanceId: this.instanceId,
       }),
     );
     this.pool = createPool({

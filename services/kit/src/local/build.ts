@@ -34,6 +34,7 @@ export const compiledHealthcheck = () => join(ROOT, 'services', 'kit', 'dist', '
 const targets = (): Target[] => [
   ...SERVICE_NAMES.map((s) => ({ name: s, entry: join(ROOT, 'services', s, 'src', 'main.ts'), outfile: compiledMain(s) })),
   { name: 'gateway cli', entry: join(ROOT, 'services', 'gateway', 'src', 'cli.ts'), outfile: compiledCli() },
+  { name: 'migrate worker', entry: join(ROOT, 'services', 'kit', 'src', 'migrate-worker.ts'), outfile: join(ROOT, 'services', 'kit', 'dist', 'migrate-worker.js') },
   { name: 'provision', entry: join(ROOT, 'services', 'kit', 'src', 'provision-main.ts'), outfile: compiledProvision() },
   { name: 'healthcheck', entry: join(ROOT, 'services', 'kit', 'src', 'healthcheck.ts'), outfile: compiledHealthcheck() },
 ];
