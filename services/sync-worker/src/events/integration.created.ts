@@ -8,7 +8,9 @@ import { startSync } from '../syncs.ts';
  */
 export const onCreated =
   ({ pool }: { pool: Pool }): EventHandler<'events.integration.created'> =>
-  async ({ data: { integration } }) => {
+  async ({ tenantid, data: { integration } }) => {
+    // An event whose envelope and record disagree on the tenant is not acted on (NATS lets only integrations publish it).
+    if (tenantid !== integration.tenant_id) return;
     try {
       await startSync(pool, {
         tenant_id: integration.tenant_id,
