@@ -5,12 +5,12 @@ import { deadLetterSubject, type ConsumerDef, type DeadLetter } from '@switchyar
 import { ZodError, type z } from 'zod';
 import { AppError, fieldErrors, isAppError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { counter, histogram } from './instruments.ts';
+import { counter, secondsHistogram } from './instruments.ts';
 import { extractTrace } from './nats.ts';
 
 const tracer = trace.getTracer('switchyard.jobs');
-const outcomes = counter('switchyard.jobs', 'jobs', 'Jobs by outcome (ok, retry, dead_letter, poison)');
-const duration = histogram('switchyard.jobs', 'job_duration', 'Time to run a job');
+const outcomes = counter('switchyard.jobs', 'switchyard_jobs', 'Jobs and events handled, by consumer and outcome (ok, retry, dead_letter, poison, superseded, handed_back)');
+const duration = secondsHistogram('switchyard.jobs', 'switchyard_job_duration_seconds', 'Time to run a job or handle an event');
 
 export interface JobContext {
   subject: string;
@@ -288,7 +288,7 @@ export class JobRunner<S extends z.ZodType> {
             outcomes().add(1, { consumer: this.o.consumer.durable, outcome: 'dead_letter' });
           }
         } finally {
-          duration().record(performance.now() - started, { consumer: this.o.consumer.durable });
+          duration().record((performance.now() - started) / 1_000, { consumer: this.o.consumer.durable });
           span.end();
         }
       },

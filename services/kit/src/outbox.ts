@@ -14,9 +14,17 @@ import { PgListener } from './pg-listener.ts';
 const tracer = trace.getTracer('switchyard.outbox');
 const parkedGauge = observableGauge(
   'switchyard.outbox',
-  'outbox_parked',
+  'switchyard_outbox_parked_rows',
   'Outbox rows parked because they cannot be published (npm run admin -- outbox-parked); each replica reports its schema\'s count',
 );
+const pendingGauge = observableGauge('switchyard.outbox', 'switchyard_outbox_pending_rows', 'Outbox rows written but not yet published');
+const lagGauge = observableGauge(
+  'switchyard.outbox',
+  'switchyard_outbox_lag_seconds',
+  'Age of the oldest outbox row not yet published (0 when none): how far announcements trail the changes they describe',
+);
+/** How often the relay counts its backlog for the gauges (a count over the partial index of unpublished rows). */
+const BACKLOG_EVERY_MS = 5_000;
 
 /**
  * Records an event in the caller's transaction. It is published by the relay
@@ -117,8 +125,16 @@ export class OutboxRelay {
   private maxPayload = 0;
   private readonly permissions = new PermissionWatch();
   private parked = 0;
+  private backlog = { rows: 0, oldest: null as Date | null, at: 0 };
   private readonly observeParked: ObservableCallback = (r) =>
     r.observe(this.parked, { service: this.o.service ?? this.o.schema, schema: this.o.schema });
+  private readonly observePending: ObservableCallback = (r) =>
+    r.observe(this.backlog.rows, { service: this.o.service ?? this.o.schema, schema: this.o.schema });
+  private readonly observeLag: ObservableCallback = (r) =>
+    r.observe(this.backlog.oldest ? Math.max(0, (Date.now() - this.backlog.oldest.getTime()) / 1_000) : 0, {
+      service: this.o.service ?? this.o.schema,
+      schema: this.o.schema,
+    });
 
   constructor(private readonly o: OutboxRelayOptions) {
     this.js = jetstream(o.nc, { timeout: o.publishTimeoutMs ?? 2_000 });
@@ -137,6 +153,8 @@ export class OutboxRelay {
     this.listener.start();
     this.permissions.start(this.o.nc);
     parkedGauge().addCallback(this.observeParked);
+    pendingGauge().addCallback(this.observePending);
+    lagGauge().addCallback(this.observeLag);
     void this.refreshParked();
     this.loop = this.run();
   }
@@ -150,6 +168,8 @@ export class OutboxRelay {
     await this.listener.stop();
     this.permissions.stop();
     parkedGauge().removeCallback(this.observeParked);
+    pendingGauge().removeCallback(this.observePending);
+    lagGauge().removeCallback(this.observeLag);
   }
 
   /** Publishes every pending row it can now (parking those that cannot pass); returns how many were published. */
@@ -179,6 +199,7 @@ export class OutboxRelay {
         await this.flush();
         this.failures = 0;
         await this.cleanup();
+        await this.countBacklog();
       } catch (err) {
         this.failures++;
         if (this.failures === 1 || this.failures % 30 === 0)
@@ -286,6 +307,15 @@ export class OutboxRelay {
       { event_id: row.id, subject: row.subject, reason, attempts: row.attempts + 1, bytes, error },
       'outbox row parked: it cannot be published; the rows after it go on (npm run admin -- outbox-parked / outbox-retry)',
     );
+  }
+
+  /** What is still waiting to be published, for the pending and lag gauges (at most every few seconds). */
+  private async countBacklog() {
+    if (Date.now() - this.backlog.at < BACKLOG_EVERY_MS) return;
+    const { rows } = await this.o.pool.query<{ rows: number; oldest: Date | null }>(
+      'SELECT count(*)::int AS rows, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL',
+    );
+    this.backlog = { rows: rows[0]?.rows ?? 0, oldest: rows[0]?.oldest ?? null, at: Date.now() };
   }
 
   private async cleanup() {

@@ -5,13 +5,13 @@ import { AnyReply, type ReplyMeta, type RequestRoute } from '@switchyard/contrac
 import type { z } from 'zod';
 import { AppError, fieldErrors, isAppError, toAppError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { histogram } from './instruments.ts';
+import { secondsHistogram } from './instruments.ts';
 import { extractTrace, injectTrace, isNatsConnected, nextDisconnect } from './nats.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const tracer = trace.getTracer('switchyard.rpc');
-const handled = histogram('switchyard.rpc', 'rpc_server_duration', 'Time to handle a NATS request');
+const handled = secondsHistogram('switchyard.rpc', 'switchyard_rpc_server_duration_seconds', 'Time to handle a NATS request, by subject and outcome');
 
 export interface RequestContext {
   log: Logger;
@@ -145,7 +145,7 @@ async function handle(nc: NatsConnection, route: RequestRoute, handler: Handler<
       try {
         if (msg.reply) reply = respond(msg, reply, maxPayload, route, log);
       } finally {
-        handled().record(performance.now() - started, { subject: route.subject, ok: String(reply.ok) });
+        handled().record((performance.now() - started) / 1_000, { subject: route.subject, ok: String(reply.ok) });
         span.end();
       }
     },

@@ -99,8 +99,8 @@ describe('telemetry through the OpenTelemetry NodeSDK', () => {
       'nodejs_eventloop_utilization',
       'v8js_memory_heap_used',
       'v8js_gc_duration',
-      'process_cpu_time',
-      'process_memory_usage',
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
     ])
       assert.match(p.metrics, new RegExp(`^${name}`, 'm'), `${name} is served`);
   });

@@ -104,22 +104,23 @@ export function startTelemetry(opts: { service: string; version: string; instanc
 }
 
 /**
- * Process CPU time and resident memory, named as the semantic conventions name
- * them. (@opentelemetry/host-metrics has these too, but it also reports the whole
+ * Process CPU time and resident memory, named as Prometheus client libraries
+ * name them (`process_cpu_seconds_total`, `process_resident_memory_bytes`), so
+ * dashboards built for those find them. (@opentelemetry/host-metrics has these too, but it also reports the whole
  * host through systeminformation: seven processes on one machine would each
  * report the same host, and pay for it.)
  */
 function registerProcessMetrics() {
   const meter = metrics.getMeter('switchyard.process');
   meter
-    .createObservableCounter('process.cpu.time', { description: 'CPU seconds used by this process', unit: 's' })
+    .createObservableCounter('process_cpu_seconds', { description: 'CPU seconds used by this process', unit: 's' })
     .addCallback((r) => {
       const { user, system } = process.cpuUsage();
       r.observe(user / 1e6, { 'cpu.mode': 'user' });
       r.observe(system / 1e6, { 'cpu.mode': 'system' });
     });
   meter
-    .createObservableUpDownCounter('process.memory.usage', { description: 'Resident set size of this process', unit: 'By' })
+    .createObservableGauge('process_resident_memory_bytes', { description: 'Resident set size of this process', unit: 'By' })
     .addCallback((r) => r.observe(process.memoryUsage.rss()));
 }
 
