@@ -4,6 +4,7 @@ import { Role } from './api/api-keys.ts';
 import { Integration, Sync, SyncTrigger } from './api/integrations.ts';
 import { SchemaChange } from './catalog.ts';
 import type { ServiceName } from './services.ts';
+import { AlertEvent, ConnectionTested, HealthChanged } from './monitor.ts';
 
 /**
  * CloudEvents 1.0 envelope (structured mode, JSON) plus the `tenantid`
@@ -73,6 +74,10 @@ export const events = {
   'events.sync.failed': SyncEvent,
   'events.sync.cancelled': SyncEvent,
   'events.schema.changed': SchemaChanged,
+  'events.integration.connection_tested': ConnectionTested,
+  'events.integration.health_changed': HealthChanged,
+  'events.alert.fired': AlertEvent,
+  'events.alert.resolved': AlertEvent,
 } as const;
 export type EventCatalog = typeof events;
 export type EventSubject = keyof EventCatalog;
@@ -97,6 +102,11 @@ export const eventOwners: { readonly [S in EventSubject]: ServiceName } = {
   'events.sync.failed': 'sync-worker',
   'events.sync.cancelled': 'sync-worker',
   'events.schema.changed': 'sync-worker',
+  'events.integration.connection_tested': 'integrations',
+  // The monitor decides health and alerts, so it announces them.
+  'events.integration.health_changed': 'monitor',
+  'events.alert.fired': 'monitor',
+  'events.alert.resolved': 'monitor',
 };
 export type EventData<S extends EventSubject> = z.infer<EventCatalog[S]>;
 

@@ -14,3 +14,5 @@ export * from './catalog.ts';
 export * from './credentials.ts';
 export * from './integrations.ts';
 export * from './permissions.ts';
+export * from './api/monitor.ts';
+export * from './monitor.ts';

@@ -17,6 +17,7 @@ import {
 import { CursorQuery, pageOf } from './api/pagination.ts';
 import { Catalog, CatalogRelation, SchemaChange } from './catalog.ts';
 import { defineRequest, IdempotencyRef } from './requests.ts';
+import { TestTrigger } from './monitor.ts';
 
 const tenant = { tenant_id: text().min(1) };
 const one = z.object({ ...tenant, id: z.uuid() });
@@ -45,7 +46,7 @@ export const integrationRequests = {
   ),
   delete: defineRequest('integrations', 'delete', one, Deleted),
   // Not `integrations.test`: handler files are named after their subject, and *.test.ts are test files.
-  test: defineRequest('integrations', 'test_connection', one, ConnectionTest, CONNECTING_MS),
+  test: defineRequest('integrations', 'test_connection', one.extend({ trigger: TestTrigger.default('api') }), ConnectionTest, CONNECTING_MS),
   connect: defineRequest('integrations', 'connect', one, Integration),
   disconnect: defineRequest('integrations', 'disconnect', one, Integration),
   replaceCredential: defineRequest(

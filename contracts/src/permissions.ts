@@ -2,6 +2,7 @@ import { credentialRequests } from './credentials.ts';
 import { eventOwners } from './events.ts';
 import { integrationRequests, syncRequests } from './integrations.ts';
 import { deadLetterSubject } from './jobs.ts';
+import { jobRequests, monitorApiRequests, monitorSignals } from './monitor.ts';
 import { monitorRequests, outboxRequests, signals, statusRequests, type RequestRoute } from './requests.ts';
 import { SERVICE_NAMES, type ServiceName } from './services.ts';
 import { consumers, streams, type ConsumerDef } from './streams.ts';
@@ -24,6 +25,7 @@ export const mayRequest: Record<ServiceName, readonly RequestRoute[]> = {
     syncRequests.changeSet,
     monitorRequests.listInstances,
     ...Object.values(statusRequests),
+    ...Object.values(monitorApiRequests),
   ],
   integrations: [
     credentialRequests.store,
@@ -35,7 +37,8 @@ export const mayRequest: Record<ServiceName, readonly RequestRoute[]> = {
   credentials: [],
   'sync-worker': [credentialRequests.reveal],
   'webhook-dispatcher': [],
-  monitor: [],
+  // Periodic health checks go through the owning service; a dead letter is replayed by the service that gave it up.
+  monitor: [integrationRequests.test, ...[...new Set(Object.values(consumers).map((c) => c.service))].map((s) => jobRequests[s].requeue)],
   orchestrator: [...Object.values(integrationRequests), syncRequests.start],
 };
 
@@ -62,6 +65,18 @@ export const publishesJobs: Partial<Record<ServiceName, readonly string[]>> = {
 export const readsStreamInfo: Partial<Record<ServiceName, readonly string[]>> = {
   gateway: Object.values(streams).map((s) => s.name),
   'sync-worker': [streams.syncJobs.name],
+  // Queue visibility (GET /v1/system/queues, the queue alert rules, /metrics): states, never messages.
+  monitor: Object.values(streams).map((s) => s.name),
+};
+
+/** Consumers whose state (pending, ack pending, redelivered; never their messages) a service reads besides its own. */
+export const readsConsumerInfo: Partial<Record<ServiceName, readonly ConsumerDef[]>> = {
+  monitor: Object.values(consumers),
+};
+
+/** Fire-and-forget signals a service sends besides its heartbeat. */
+export const publishesSignals: Partial<Record<ServiceName, readonly string[]>> = {
+  gateway: [monitorSignals.authFailed],
 };
 
 export const inboxPrefix = (user: string) => `_INBOX_${user}`;
@@ -91,6 +106,8 @@ export function natsPermissions(service: ServiceName): NatsPermissions {
     publish: [
       ...mayRequest[service].map((r) => r.subject),
       signals.heartbeat,
+      ...(publishesSignals[service] ?? []),
+      ...(readsConsumerInfo[service] ?? []).map((c) => `$JS.API.CONSUMER.INFO.${c.stream}.${c.durable}`),
       ...Object.entries(eventOwners).filter(([, owner]) => owner === service).map(([subject]) => subject),
       ...(publishesJobs[service] ?? []),
       ...mine.flatMap((c) => [

@@ -32,6 +32,13 @@ export const IntegrationConfig = z
   .object({
     schemas: z.array(identifier).max(1_000).optional().describe('Schemas to discover (default: every non-system schema)'),
     syncFrequency: SyncFrequency.optional().describe('How often a sync runs on its own (default: manual)'),
+    healthCheckIntervalSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(86_400)
+      .optional()
+      .describe("Seconds between the monitor's connection tests of this integration (default HEALTH_CHECK_INTERVAL_MS, 5 minutes); jittered by ±10%"),
   })
   .strict();
 export type IntegrationConfig = z.infer<typeof IntegrationConfig>;

@@ -12,6 +12,8 @@ export * from './nats.ts';
 export * from './outbox.ts';
 export * from './provision.ts';
 export * from './redis.ts';
+export * from './requeue.ts';
+export * from './instruments.ts';
 export * from './rpc.ts';
 export * from './runtime.ts';
 export * from './shutdown.ts';

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import {
   Heartbeat,
   inboxPrefix,
+  jobRequests,
   outboxRequests,
   signals,
   statusRequests,
@@ -25,6 +26,7 @@ import { connectNats, type NatsConnection } from './nats.ts';
 import { OutboxRelay } from './outbox.ts';
 import { listParked, retryParked } from './outbox-parked.ts';
 import { createRedis, type RedisClient } from './redis.ts';
+import { requeueHandler, type RequeueHook, type RequeueTarget } from './requeue.ts';
 import { RpcClient, serveRequests, type Handlers } from './rpc.ts';
 import { Shutdown } from './shutdown.ts';
 import type { Telemetry } from './telemetry.ts';
@@ -66,6 +68,8 @@ export class Runtime {
   private state: State = 'starting';
   private heartbeatTimer?: NodeJS.Timeout;
   private relay?: OutboxRelay;
+  /** The consumers this process runs, by `stream/durable`, for `<service>.jobs.requeue`. */
+  private readonly requeueTargets = new Map<string, RequeueTarget>();
 
   private constructor(private readonly o: RuntimeOptions) {
     this.service = o.service;
@@ -155,6 +159,7 @@ export class Runtime {
         return moved;
       },
     });
+    this.serve(jobRequests[this.service], { requeue: requeueHandler(this.requeueTargets, { pool: this.pool, log }) });
     this.startHeartbeat();
     const expire = setInterval(
       () => void expireIdempotencyKeys(this.pool, config.IDEMPOTENCY_TTL_SECONDS).catch(() => {}),
@@ -215,8 +220,15 @@ export class Runtime {
     });
   }
 
-  /** Starts a job runner on a durable consumer. */
-  runJobs<S extends z.ZodType>(opts: Omit<JobRunnerOptions<S>, 'nc' | 'log'>): JobRunner<S> {
+  /**
+   * Starts a job runner on a durable consumer. `requeue` is the service's own
+   * way to run one of its dead letters again; without it the job is queued
+   * again as it was.
+   */
+  runJobs<S extends z.ZodType>(opts: Omit<JobRunnerOptions<S>, 'nc' | 'log'> & { requeue?: RequeueHook }): JobRunner<S> {
+    const { stream, durable } = opts.consumer;
+    if (!this.requeueTargets.has(`${stream}/${durable}`))
+      this.requeueTargets.set(`${stream}/${durable}`, { kind: 'jobs', consumer: opts.consumer, hook: opts.requeue });
     const runner = new JobRunner({ ...opts, nc: this.nc, log: this.log.child({ consumer: opts.consumer.durable }) });
     runner.start();
     this.shutdown.on('stop-intake', `stop pulling ${opts.consumer.durable}`, () => runner.stopPulling());
@@ -230,7 +242,9 @@ export class Runtime {
    * every replica): one handler per event the consumer declares.
    */
   consume<S extends EventSubject>(consumer: EventConsumerDef<S>, handlers: EventHandlers<S>, opts: { concurrency?: number } = {}) {
-    return this.runJobs({ consumer, schema: EventEnvelope, concurrency: opts.concurrency ?? 4, handler: dispatchEvents(handlers) });
+    const handle = dispatchEvents(handlers);
+    this.requeueTargets.set(`${consumer.stream}/${consumer.durable}`, { kind: 'events', consumer, handle });
+    return this.runJobs({ consumer, schema: EventEnvelope, concurrency: opts.concurrency ?? 4, handler: handle });
   }
 
   /** Starts the outbox relay for this service's schema; it runs until in-flight work is done. */

@@ -16,6 +16,7 @@ import { get } from './handlers/sync-worker.syncs.get.ts';
 import { latest } from './handlers/sync-worker.syncs.latest.ts';
 import { list } from './handlers/sync-worker.syncs.list.ts';
 import { start } from './handlers/sync-worker.syncs.start.ts';
+import { replaySync } from './jobs/replay.ts';
 import { failSync, runSync } from './jobs/sync.ts';
 import { jetStreamJobQueue, sweepSyncs } from './sweeper.ts';
 import { waitForRetry } from './syncs.ts';
@@ -51,6 +52,7 @@ export async function buildApp(rt: Runtime, config: Config): Promise<void> {
     backoffMs: exponentialBackoff(2_000, 60_000),
     onRetry: (job, _error, _delay, attempt) => waitForRetry(pool, { syncId: job.sync_id, generation: job.generation, delivery: attempt }),
     onGiveUp: failSync(pool),
+    requeue: replaySync(pool),
   });
   rt.consume(consumers.syncWorkerIntegrationEvents, {
     'events.integration.created': onCreated({ pool }),
