@@ -347,7 +347,7 @@ export type DeadLetterRecord = z.infer<typeof DeadLetterRecord>;
 
 export const DeadLettersQuery = z.object({
   consumer: text().max(200).optional(),
-  replayed: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
+  replayed: z.enum(['true', 'false']).optional().describe('Only replayed letters (true) or only those waiting (false)'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: text().max(200).optional(),
 });

@@ -1,4 +1,4 @@
-import type { Role } from '@switchyard/contracts';
+import type { AuthFailure, Role } from '@switchyard/contracts';
 import { AppError, type Pool } from '@switchyard/kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { looksLikeKey } from './keys.ts';
@@ -20,18 +20,32 @@ declare module 'fastify' {
 
 const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
 
-/** Authenticates `Authorization: Bearer <key>` and enforces each route's access: public, operator, or its least role. */
-export function registerAuth(app: FastifyInstance, pool: Pool): void {
+/**
+ * Authenticates `Authorization: Bearer <key>` and enforces each route's
+ * access: public, operator, or its least role. Each refused key is reported
+ * (`report`: the monitor counts them per address and key prefix, for the
+ * "repeated authentication failures" rule); never the key itself.
+ */
+export function registerAuth(app: FastifyInstance, pool: Pool, report: (f: AuthFailure) => void = () => {}): void {
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const access = req.routeOptions.config?.access;
     if (access === 'public') return;
     const header = req.headers.authorization;
     const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-    if (!match) throw new AppError('UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>"');
+    const refused = (reason: AuthFailure['reason'], keyPrefix: string | null) =>
+      report({ address: req.ip.slice(0, 100), key_prefix: keyPrefix, reason, at: new Date().toISOString() });
+    if (!match) {
+      refused('missing', null);
+      throw new AppError('UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>"');
+    }
     const key = match[1]!;
     const principal = looksLikeKey(key) ? await findPrincipal(pool, key) : undefined;
-    if (!principal) throw new AppError('UNAUTHENTICATED', 'API key is not valid or was revoked');
+    if (!principal) {
+      // The prefix API keys are listed by (never more): enough to tell which key is being tried.
+      refused(looksLikeKey(key) ? 'unknown_or_revoked' : 'malformed', looksLikeKey(key) ? key.slice(0, 10) : null);
+      throw new AppError('UNAUTHENTICATED', 'API key is not valid or was revoked');
+    }
     req.principal = principal;
     if (access === 'operator') {
       if (!principal.operator) throw new AppError('FORBIDDEN', 'this operation is for the platform operator');

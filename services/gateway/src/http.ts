@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { monitorSignals } from '@switchyard/contracts';
 import type { Runtime } from '@switchyard/kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import {
@@ -15,7 +16,10 @@ import type { Config } from './config.ts';
 import { problem, retryAfterOf, sendProblem, toProblem } from './problem.ts';
 import { healthRoutes } from './routes/health.ts';
 import { seedRoutes } from './routes/seed.ts';
+import { alertRoutes } from './routes/v1/alerts.ts';
 import { apiKeyRoutes } from './routes/v1/api-keys.ts';
+import { integrationHealthRoutes } from './routes/v1/integration-health.ts';
+import { queueRoutes } from './routes/v1/queues.ts';
 import { integrationRoutes } from './routes/v1/integrations.ts';
 import { syncRoutes } from './routes/v1/syncs.ts';
 import { systemRoutes } from './routes/v1/system.ts';
@@ -58,7 +62,10 @@ export async function buildHttp(rt: Runtime, config: Config, fastifyOtel?: { plu
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
   });
 
-  registerAuth(app, rt.pool);
+  // Refused keys go to the monitor as a signal: fire and forget, never slowing the 401.
+  registerAuth(app, rt.pool, (f) => {
+    if (!rt.nc.isClosed()) rt.nc.publish(monitorSignals.authFailed, JSON.stringify(f));
+  });
   registerIdempotency(app);
 
 
@@ -84,5 +91,8 @@ export async function buildHttp(rt: Runtime, config: Config, fastifyOtel?: { plu
   await app.register(integrationRoutes(rt.rpc));
   await app.register(syncRoutes(rt.rpc));
   await app.register(seedRoutes(rt.rpc));
+  await app.register(integrationHealthRoutes(rt.rpc));
+  await app.register(alertRoutes(rt.rpc));
+  await app.register(queueRoutes(rt.rpc));
   return app;
 }

@@ -1,5 +1,5 @@
 import type { Heartbeat, ServiceInstance, ServiceStatus } from '@switchyard/contracts';
-import type { Pool } from '@switchyard/kit';
+import type { Pool, PoolClient } from '@switchyard/kit';
 
 interface Row {
   instance_id: string;
@@ -60,4 +60,18 @@ export async function listInstances(pool: Pool, opts: { staleAfterBeats: number;
 export async function pruneInstances(pool: Pool): Promise<number> {
   const { rowCount } = await pool.query(`DELETE FROM service_instances WHERE last_seen < now() - interval '1 hour'`);
   return rowCount ?? 0;
+}
+
+/**
+ * Instances that stopped sending heartbeats without a last one saying they
+ * were stopping (a crash, a lost host), by service: 0 for a service whose
+ * instances are all live. Forgotten after an hour (pruneInstances).
+ */
+export async function missingByService(db: Pool | PoolClient, staleAfterBeats: number): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ service: string; n: number }>(
+    `SELECT service, count(*) FILTER (WHERE last_seen <= now() - make_interval(secs => interval_ms * $1 / 1000.0))::int AS n
+       FROM service_instances GROUP BY service`,
+    [staleAfterBeats],
+  );
+  return new Map(rows.map((r) => [r.service, r.n]));
 }

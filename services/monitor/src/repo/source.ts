@@ -1,0 +1,2 @@
+/** The CloudEvents `source` of every monitor event. */
+export const SOURCE = 'switchyard/monitor';
