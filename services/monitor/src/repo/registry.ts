@@ -29,8 +29,8 @@ export async function upsertIntegration(
   const { rows } = await tx.query<{ connected: boolean; was: boolean | null }>(
     `WITH before AS (SELECT connected FROM integrations WHERE id = $1)
      INSERT INTO integrations AS t (id, tenant_id, name, connected, schemas_configured, check_interval_s, next_check_at, event_time)
-     VALUES ($1, $2, $3, $4, $5, $6,
-             CASE WHEN $4 THEN now() + make_interval(secs => COALESCE($6, $8 / 1000.0) * random()) END, $7)
+     VALUES ($1, $2, $3, $4, $5::int, $6::int,
+             CASE WHEN $4 THEN now() + make_interval(secs => COALESCE($6::int, $8::int / 1000.0) * random()) END, $7)
      ON CONFLICT (id) DO UPDATE SET
         name = EXCLUDED.name, connected = EXCLUDED.connected, schemas_configured = EXCLUDED.schemas_configured,
         check_interval_s = EXCLUDED.check_interval_s, event_time = EXCLUDED.event_time,
@@ -69,7 +69,7 @@ export async function forgetIntegration(tx: Db, id: string): Promise<void> {
  */
 export async function claimDue(pool: Pool, limit: number, defaultIntervalMs: number): Promise<{ id: string; tenant_id: string }[]> {
   const { rows } = await pool.query<{ id: string; tenant_id: string }>(
-    `UPDATE integrations SET next_check_at = now() + make_interval(secs => COALESCE(check_interval_s, $2 / 1000.0) * (0.9 + random() * 0.2))
+    `UPDATE integrations SET next_check_at = now() + make_interval(secs => COALESCE(check_interval_s, $2::int / 1000.0) * (0.9 + random() * 0.2))
       WHERE id IN (SELECT id FROM integrations WHERE connected AND next_check_at <= now()
                     ORDER BY next_check_at LIMIT $1 FOR UPDATE SKIP LOCKED)
       RETURNING id, tenant_id`,
