@@ -47,6 +47,14 @@ export function exportsTraces(env: Env = process.env): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
 }
 
+/**
+ * Instruments of the instrumentation libraries whose Prometheus names break
+ * its conventions, renamed on the way out: an up-down counter named
+ * `….count` is served as a gauge ending in `_count`, which Prometheus keeps
+ * for histograms and summaries (`promtool check metrics` refuses it).
+ */
+const PROMETHEUS_RENAMES = [{ instrumentName: 'db.client.connection.count', name: 'db.client.connections' }];
+
 let current: Telemetry | undefined;
 
 export function startTelemetry(opts: { service: string; version: string; instanceId: string; env?: Env }): Telemetry {
@@ -70,6 +78,7 @@ export function startTelemetry(opts: { service: string; version: string; instanc
     // SDK's tracer provider (it registers none without a processor).
     ...(exportsTraces(env) ? {} : { spanProcessors: [new NoopSpanProcessor()] }),
     metricReaders: [prometheus],
+    views: PROMETHEUS_RENAMES,
     logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({

@@ -32,8 +32,8 @@ export async function addToRollups(tx: Db, i: Increment): Promise<void> {
         duration_sum_ms, duration_max_ms, duration_hist, relations_sum, tests_total, tests_failed,
         test_latency_sum_ms, test_latency_max_ms, test_latency_hist, errors)
      SELECT $1, $2, res, date_trunc(res, LEAST($3::timestamptz, now())), $4, $5, $6, $7,
-        COALESCE($8, 0), COALESCE($8, 0), jsonb_inc('{}', $9, 1), COALESCE($10, 0), $11, $12,
-        COALESCE($13, 0), COALESCE($13, 0), jsonb_inc('{}', $14, 1), jsonb_inc('{}', $15, 1)
+        COALESCE($8::float8, 0), COALESCE($8::float8, 0), jsonb_inc('{}', $9, 1), COALESCE($10::bigint, 0), $11, $12,
+        COALESCE($13::float8, 0), COALESCE($13::float8, 0), jsonb_inc('{}', $14, 1), jsonb_inc('{}', $15, 1)
        FROM unnest(ARRAY['minute', 'hour']) AS res
      ON CONFLICT (integration_id, resolution, bucket) DO UPDATE SET
         syncs_started = r.syncs_started + EXCLUDED.syncs_started,
