@@ -1,5 +1,5 @@
 import type { AuthFailure, Role } from '@switchyard/contracts';
-import { AppError, type Pool } from '@switchyard/kit';
+import { AppError, counter, type Pool } from '@switchyard/kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { looksLikeKey } from './keys.ts';
 import { findPrincipal, type Principal } from './repo/api-keys.ts';
@@ -19,6 +19,7 @@ declare module 'fastify' {
 }
 
 const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
+const refusals = counter('switchyard.gateway', 'switchyard_auth_failures', 'Requests refused for their API key, by reason (missing, malformed, unknown_or_revoked)');
 
 /**
  * Authenticates `Authorization: Bearer <key>` and enforces each route's
@@ -33,8 +34,10 @@ export function registerAuth(app: FastifyInstance, pool: Pool, report: (f: AuthF
     if (access === 'public') return;
     const header = req.headers.authorization;
     const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-    const refused = (reason: AuthFailure['reason'], keyPrefix: string | null) =>
+    const refused = (reason: AuthFailure['reason'], keyPrefix: string | null) => {
+      refusals().add(1, { reason });
       report({ address: req.ip.slice(0, 100), key_prefix: keyPrefix, reason, at: new Date().toISOString() });
+    };
     if (!match) {
       refused('missing', null);
       throw new AppError('UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>"');
