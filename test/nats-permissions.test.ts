@@ -13,6 +13,9 @@ import {
   consumers,
   credentialRequests,
   eventOwners,
+  integrationRequests,
+  jobRequests,
+  monitorSignals,
   inboxPrefix,
   PROVISIONER,
   SERVICE_NAMES,
@@ -173,6 +176,31 @@ describe('NATS subject permissions per service', () => {
       assert.equal((info.json() as { config?: { name?: string } }).config?.name, streams.syncJobs.name);
       await mustRefuse('sync-worker', `$JS.API.STREAM.INFO.${streams.events.name}`);
       await mustRefuse('sync-worker', `$JS.API.STREAM.MSG.GET.${streams.syncJobs.name}`, { last_by_subj: subject });
+    });
+
+    test("the monitor may read every stream's and consumer's state (queue visibility), not their messages; it tests connections and hands dead letters back to their service, nothing more", async () => {
+      const nc = await as('monitor');
+      for (const s of Object.values(streams)) {
+        const info = await nc.request(`$JS.API.STREAM.INFO.${s.name}`, '', { timeout: 2_000 });
+        assert.equal((info.json() as { config?: { name?: string } }).config?.name, s.name);
+      }
+      for (const c of Object.values(consumers)) {
+        const info = await nc.request(`$JS.API.CONSUMER.INFO.${c.stream}.${c.durable}`, '', { timeout: 2_000 });
+        assert.equal((info.json() as { name?: string }).name, c.durable);
+      }
+      await mustRefuse('monitor', `$JS.API.STREAM.MSG.GET.${streams.deadLetter.name}`, { seq: 1 });
+      await mustRefuse('monitor', 'jobs.sync.00000000-0000-4000-8000-000000000000');
+      await mustRefuse('monitor', integrationRequests.delete.subject);
+      for (const subject of [integrationRequests.test.subject, jobRequests['sync-worker'].requeue.subject]) {
+        // No responder runs here: a permitted request fails with "no responders", a forbidden one with a permissions violation.
+        await assert.rejects(nc.request(subject, '{}', { timeout: 2_000 }), (err: Error) => !refused(err), subject);
+      }
+    });
+
+    test('the gateway reports refused keys to the monitor; no other service may', async () => {
+      const gateway = await as('gateway');
+      await assert.rejects(gateway.request(monitorSignals.authFailed, '{}', { timeout: 2_000 }), (err: Error) => !refused(err));
+      await mustRefuse('integrations', monitorSignals.authFailed);
     });
 
     test('the provisioner may create and delete streams; the operator may not', async () => {

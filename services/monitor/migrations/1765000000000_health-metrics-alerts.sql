@@ -63,13 +63,15 @@ CREATE TABLE processed_events (
 );
 CREATE INDEX processed_events_age ON processed_events (at);
 
--- Time-bucketed rollups: per integration, one row per minute (kept two days: the 1h and 24h windows)
--- and one per hour (kept METRICS_RETENTION_DAYS: 7d, 30d, trends). Histograms are sparse:
--- {bucket index: count} over log buckets, 16 per doubling of milliseconds.
+-- Time-bucketed rollups (UTC buckets): per integration, one row per minute (kept two days: the 1h and
+-- 24h windows), per hour (kept ten days: the 7d window, the 24h window's baseline) and per day (kept
+-- METRICS_RETENTION_DAYS: the 30d window, the longer baselines). A window reads at most a few hundred
+-- rows, however many syncs they count. Histograms are sparse: {bucket index: count} over log buckets,
+-- 16 per doubling of milliseconds.
 CREATE TABLE rollups (
   integration_id uuid NOT NULL,
   tenant_id text NOT NULL,
-  resolution text NOT NULL CHECK (resolution IN ('minute', 'hour')),
+  resolution text NOT NULL CHECK (resolution IN ('minute', 'hour', 'day')),
   bucket timestamptz NOT NULL,
   syncs_started integer NOT NULL DEFAULT 0,
   syncs_completed integer NOT NULL DEFAULT 0,

@@ -20,7 +20,7 @@ interface Increment {
 }
 
 /**
- * Adds one observation to the minute and hour rollups of its time (never later
+ * Adds one observation to the minute, hour and day rollups of its time (never later
  * than now: a clock ahead of ours does not open future buckets). The row of a
  * bucket is locked for the moment of the upsert only.
  */
@@ -31,10 +31,10 @@ export async function addToRollups(tx: Db, i: Increment): Promise<void> {
     `INSERT INTO rollups AS r (integration_id, tenant_id, resolution, bucket, syncs_started, syncs_completed, syncs_failed, syncs_cancelled,
         duration_sum_ms, duration_max_ms, duration_hist, relations_sum, tests_total, tests_failed,
         test_latency_sum_ms, test_latency_max_ms, test_latency_hist, errors)
-     SELECT $1, $2, res, date_trunc(res, LEAST($3::timestamptz, now())), $4, $5, $6, $7,
+     SELECT $1, $2, res, date_trunc(res, LEAST($3::timestamptz, now()), 'UTC'), $4, $5, $6, $7,
         COALESCE($8::float8, 0), COALESCE($8::float8, 0), jsonb_inc('{}', $9, 1), COALESCE($10::bigint, 0), $11, $12,
         COALESCE($13::float8, 0), COALESCE($13::float8, 0), jsonb_inc('{}', $14, 1), jsonb_inc('{}', $15, 1)
-       FROM unnest(ARRAY['minute', 'hour']) AS res
+       FROM unnest(ARRAY['minute', 'hour', 'day']) AS res
      ON CONFLICT (integration_id, resolution, bucket) DO UPDATE SET
         syncs_started = r.syncs_started + EXCLUDED.syncs_started,
         syncs_completed = r.syncs_completed + EXCLUDED.syncs_completed,
@@ -72,33 +72,38 @@ export async function addToRollups(tx: Db, i: Increment): Promise<void> {
 
 /** A span of time the rollups answer for: its resolution and bounds. */
 export interface Span {
-  resolution: 'minute' | 'hour';
+  resolution: Resolution;
   from: Date;
   to: Date;
 }
 
-const MINUTE = 60_000;
-const HOUR = 3_600_000;
+type Resolution = 'minute' | 'hour' | 'day';
+const STEP: Record<Resolution, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+/** The coarsest rows that still answer a span of this length well: a few hundred rows at most. */
+const resolutionFor = (seconds: number): Resolution => (seconds <= 86_400 ? 'minute' : seconds <= 7 * 86_400 ? 'hour' : 'day');
 
 /**
- * The span of the last `seconds` ending now, in whole buckets including the
- * current one: minutes up to a day (exact to the minute), hours beyond.
+ * The span of the last `seconds` ending now, in whole UTC buckets including
+ * the current one: minutes up to a day (the 1h and 24h windows are exact to
+ * the minute), hours up to a week, days beyond (the 30d window counts whole
+ * days, today included).
  */
 export function spanSeconds(seconds: number, now = new Date()): Span {
-  const step = seconds <= 86_400 ? MINUTE : HOUR;
+  const resolution = resolutionFor(seconds);
+  const step = STEP[resolution];
   const end = Math.floor(now.getTime() / step) * step + step;
-  return { resolution: step === MINUTE ? 'minute' : 'hour', from: new Date(end - seconds * 1_000), to: new Date(end) };
+  return { resolution, from: new Date(end - seconds * 1_000), to: new Date(end) };
 }
 
-/** The span of an API window: minutes for 1h and 24h, hours for 7d and 30d. */
+/** The span of an API window. */
 export const spanOf = (window: MetricsWindow, now = new Date()): Span => spanSeconds(WINDOW_SECONDS[window], now);
 
-/** The baseline of a window: the three windows before it, from hourly rows (minute rows for the 1h window). */
+/** The baseline of a window: the three windows before it, from rows one step coarser (minutes for the 1h window). */
 export function baselineOf(window: MetricsWindow, now = new Date()): Span {
   const current = spanOf(window, now);
   const seconds = WINDOW_SECONDS[window];
-  const resolution = window === '1h' ? 'minute' : 'hour';
-  const step = resolution === 'minute' ? MINUTE : HOUR;
+  const resolution: Resolution = window === '1h' ? 'minute' : window === '24h' ? 'hour' : 'day';
+  const step = STEP[resolution];
   const to = Math.floor(current.from.getTime() / step) * step;
   return { resolution, from: new Date(to - 3 * seconds * 1_000), to: new Date(to) };
 }
@@ -180,11 +185,12 @@ export async function failedByTenant(db: Db, span: Span): Promise<{ tenant_id: s
   return rows;
 }
 
-/** Drops minute rows older than two days and hour rows older than the retention. */
+/** Drops minute rows older than two days, hour rows older than ten, day rows older than the retention. */
 export async function pruneRollups(db: Db, retentionDays: number): Promise<number> {
   const { rowCount } = await db.query(
     `DELETE FROM rollups WHERE (resolution = 'minute' AND bucket < now() - interval '2 days')
-        OR (resolution = 'hour' AND bucket < now() - make_interval(days => $1))`,
+        OR (resolution = 'hour' AND bucket < now() - interval '10 days')
+        OR (resolution = 'day' AND bucket < now() - make_interval(days => $1 + 1))`,
     [retentionDays],
   );
   return rowCount ?? 0;

@@ -45,7 +45,7 @@ export const integrationHealthRoutes =
         schema: {
           tags,
           summary: 'Sync counts, success and error rates, duration avg/p50/p95/p99, throughput and connection-test latency, per window',
-          description: 'Windows: 1h and 24h to the minute, 7d and 30d to the hour. All four when `window` is absent.',
+          description: 'Windows of whole UTC buckets, the current one included: 1h and 24h by the minute, 7d by the hour, 30d by the day. All four when `window` is absent.',
           params: IntegrationParams,
           querystring: MetricsQuery,
           response: { 200: IntegrationMetrics, ...errors },
