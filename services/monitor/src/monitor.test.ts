@@ -11,7 +11,6 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
   consumers,
-  eventType,
   monitorApiRequests,
   streams,
   type DeadLetter,
@@ -21,7 +20,7 @@ import {
   type Sync,
 } from '@switchyard/contracts';
 import { provision, Runtime } from '@switchyard/kit';
-import { dropSchema, eventually, startNatsServer, testConfig, testLogger, uniqueName, type NatsServer } from '@switchyard/kit/testing';
+import { dropSchema, eventually, startNatsServer, testConfig, testEvent, testLogger, uniqueName, type NatsServer } from '@switchyard/kit/testing';
 import { buildApp, definition } from './app.ts';
 import { Config } from './config.ts';
 
@@ -31,16 +30,7 @@ let js: JetStreamClient;
 let rt: Runtime;
 const schema = uniqueName('monitor_test');
 
-const event = <S extends EventSubject>(subject: S, tenant: string, data: EventData<S>) => ({
-  specversion: '1.0',
-  id: randomUUID(),
-  source: 'test',
-  type: eventType(subject),
-  time: new Date().toISOString(),
-  datacontenttype: 'application/json',
-  tenantid: tenant,
-  data,
-});
+const event = testEvent;
 
 async function publish<S extends EventSubject>(subject: S, tenant: string, data: EventData<S>, e = event(subject, tenant, data)) {
   await js.publish(subject, JSON.stringify(e));

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type PgModule from 'pg';
 import type { z } from 'zod';
-import type { ConsumerDef, StreamDef } from '@switchyard/contracts';
+import { eventType, type CloudEvent, type ConsumerDef, type EventSubject, type StreamDef } from '@switchyard/contracts';
+import { randomUUID } from 'node:crypto';
 import { requireCjs } from '../cjs.ts';
 import { baseConfig, loadConfig, type BaseConfig } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
@@ -97,6 +98,18 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, opts.every ?? 100));
   }
 }
+
+/** An event of the catalog as its owner would announce it (a fresh id, now), for tests that feed consumers. */
+export const testEvent = <S extends EventSubject>(subject: S, tenantid: string, data: CloudEvent<S>['data']): CloudEvent<S> => ({
+  specversion: '1.0',
+  id: randomUUID(),
+  source: 'test',
+  type: eventType(subject),
+  time: new Date().toISOString(),
+  datacontenttype: 'application/json',
+  tenantid,
+  data,
+});
 
 export { freePort } from './ports.ts';
 export { startNatsServer, type NatsServer } from './nats-server.ts';

@@ -1,5 +1,5 @@
 import { durationSeconds, type QueueList } from '@switchyard/contracts';
-import type { Logger, Pool } from '@switchyard/kit';
+import { withTransaction, type Logger, type Pool } from '@switchyard/kit';
 import { holds, step, type Open } from '../domain/alerting.ts';
 import { enabledRules } from '../repo/alert-rules.ts';
 import { allOpen, fire, openAlerts, openPending, resolve, touch, type AlertRow } from '../repo/alerts.ts';
@@ -23,14 +23,9 @@ const openOf = (a: AlertRow | undefined): Open =>
  * Returns false when another replica held the lock.
  */
 export async function evaluateAlerts(d: EvaluatorDeps, now = new Date()): Promise<boolean> {
-  const tx = await d.pool.connect();
-  try {
-    await tx.query('BEGIN');
+  return withTransaction(d.pool, async (tx) => {
     const { rows } = await tx.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('switchyard:monitor:alerts')) AS ok`);
-    if (!rows[0]?.ok) {
-      await tx.query('ROLLBACK');
-      return false;
-    }
+    if (!rows[0]?.ok) return false;
     const rules = await enabledRules(tx);
     const source = new SeriesSource(tx, { readQueues: d.readQueues, staleAfterBeats: d.staleAfterBeats, now });
     for (const rule of rules) {
@@ -57,12 +52,6 @@ export async function evaluateAlerts(d: EvaluatorDeps, now = new Date()): Promis
     // A rule deleted or disabled resolves its alerts at once.
     const live = new Set(rules.map((r) => r.id));
     for (const a of await allOpen(tx)) if (!live.has(a.rule_id)) await resolve(tx, a, null, now);
-    await tx.query('COMMIT');
     return true;
-  } catch (err) {
-    await tx.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    tx.release();
-  }
+  });
 }

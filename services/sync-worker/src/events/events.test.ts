@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { eventType, type CloudEvent, type EventSubject, type Integration, type SyncTarget } from '@switchyard/contracts';
+import type { Integration, SyncTarget } from '@switchyard/contracts';
 import { createPool, KIT_MIGRATIONS, migrate, type JobContext, type Pool } from '@switchyard/kit';
-import { dropSchema, testConfig, testLogger, uniqueName } from '@switchyard/kit/testing';
+import { dropSchema, testConfig, testEvent, testLogger, uniqueName } from '@switchyard/kit/testing';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { findActive } from '../repo/syncs.ts';
 import { startSync } from '../syncs.ts';
@@ -21,16 +21,7 @@ const target: SyncTarget = { type: 'POSTGRESQL' };
 let pool: Pool;
 const ctx = {} as JobContext;
 
-const envelope = <S extends EventSubject>(subject: S, tenantid: string, data: CloudEvent<S>['data']): CloudEvent<S> => ({
-  specversion: '1.0',
-  id: randomUUID(),
-  source: 'test',
-  type: eventType(subject),
-  time: new Date().toISOString(),
-  datacontenttype: 'application/json',
-  tenantid,
-  data,
-});
+const envelope = testEvent;
 
 const integrationOf = (id: string, tenant: string): Integration => ({
   id,
