@@ -241,4 +241,32 @@ describe('monitor: health, metrics and alerts from events', { timeout: 60_000 },
     assert.ok(!waiting.data.some((l) => l.id === listed.id));
     await assert.rejects(rt.rpc.request(monitorApiRequests.replay, { id: randomUUID() }), /not found/);
   });
+
+  test('a page of dead letters stops where one reply is full, and its cursor goes on from there', async () => {
+    const consumer = `bulky_${randomUUID().slice(0, 8)}`;
+    const big = 'x'.repeat(120_000);
+    for (let k = 0; k < 12; k++) {
+      const letter: DeadLetter = {
+        stream: 'JOBS_SYNC',
+        consumer,
+        subject: 'jobs.sync.x',
+        deliveries: 1,
+        reason: 'permanent',
+        error: { code: 'VALIDATION_FAILED', message: 'poison' },
+        payload: { k, big },
+        failed_at: new Date(Date.now() + k).toISOString(),
+      };
+      await js.publish(`deadletter.JOBS_SYNC.${consumer}`, JSON.stringify(letter));
+    }
+    const list = (cursor?: string) => rt.rpc.request(monitorApiRequests.deadLetters, { query: { consumer, limit: 50, cursor } });
+    await eventually('all twelve recorded', async () => (await rt.pool.query('SELECT 1 FROM dead_letters WHERE consumer = $1', [consumer])).rowCount === 12);
+    const first = await list();
+    assert.ok(first.data.length > 0 && first.data.length < 12, `${first.data.length} on the first page`);
+    assert.ok(first.next_cursor);
+    const rest = await list(first.next_cursor);
+    const seen = [...first.data, ...rest.data].map((l) => (l.payload as { k: number }).k);
+    assert.equal(new Set(seen).size, seen.length);
+    assert.equal(first.data[0]?.service, 'unknown', 'a consumer the contracts do not declare has no service to replay it');
+    await assert.rejects(rt.rpc.request(monitorApiRequests.replay, { id: first.data[0]!.id }), /nothing can replay it/);
+  });
 });

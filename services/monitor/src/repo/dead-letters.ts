@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { consumers, nameUuid, type DeadLetter, type DeadLetterList, type DeadLetterRecord, type DeadLettersQuery } from '@switchyard/contracts';
-import { AppError, decodeCursor, pageOf, type Pool, type PoolClient } from '@switchyard/kit';
+import { AppError, decodeCursor, encodeCursor, type Pool, type PoolClient } from '@switchyard/kit';
 
 interface Row {
   id: string;
@@ -50,7 +50,12 @@ export async function recordLetter(pool: Pool, l: DeadLetter): Promise<void> {
   );
 }
 
-export async function listLetters(pool: Pool, q: DeadLettersQuery): Promise<DeadLetterList> {
+/**
+ * A page of letters, newest first. A letter carries its job's payload (up to
+ * the outbox bound, 128 KiB): the page stops early when the next letter would
+ * not fit in `budget` bytes, and its cursor continues from there.
+ */
+export async function listLetters(pool: Pool, q: DeadLettersQuery, budget: number): Promise<DeadLetterList> {
   const after = q.cursor ? decodeCursor(q.cursor) : null;
   const { rows } = await pool.query<Row>(
     `SELECT * FROM dead_letters
@@ -59,7 +64,17 @@ export async function listLetters(pool: Pool, q: DeadLettersQuery): Promise<Dead
       ORDER BY recorded_at DESC, id DESC LIMIT $5`,
     [q.consumer ?? null, q.replayed === undefined ? null : q.replayed === 'true', after?.at ?? null, after?.id ?? null, q.limit + 1],
   );
-  return pageOf(rows, q.limit, (r) => [r.recorded_at, r.id], toRecord);
+  const data: DeadLetterRecord[] = [];
+  let bytes = 64;
+  for (const r of rows.slice(0, q.limit)) {
+    const record = toRecord(r);
+    bytes += Buffer.byteLength(JSON.stringify(record)) + 1;
+    if (bytes > budget && data.length) break;
+    data.push(record);
+  }
+  const last = rows[data.length - 1];
+  const more = rows.length > data.length;
+  return { data, next_cursor: more && last ? encodeCursor(last.recorded_at, last.id) : null };
 }
 
 export async function getLetter(pool: Pool, id: string): Promise<DeadLetterRecord> {
