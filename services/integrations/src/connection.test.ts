@@ -52,7 +52,7 @@ describe('integrations.test_connection and .credentials.replace', () => {
     assert.equal(result.server_version, server?.server_version);
   });
 
-  test('a connection test that fails is an answer with the reason, not an error, and changes nothing', async () => {
+  test('a connection test that fails is an answer with the reason, not an error, and changes nothing; it is announced', async () => {
     const t = tenant();
     const doomed = await createDatabase('integrations_doomed');
     let id: string;
@@ -66,7 +66,18 @@ describe('integrations.test_connection and .credentials.replace', () => {
     assert.equal(!result.ok && result.reason, 'DATABASE_NOT_FOUND', JSON.stringify(result));
     assert.ok(!JSON.stringify(result).includes(doomed.cred.password), 'the answer holds the password');
     assert.equal((await h.caller.request(integrationRequests.get, { tenant_id: t, id })).status, 'CONNECTED');
-    assert.deepEqual((await h.events(id)).map((e) => e.type), ['switchyard.integration.created']);
+    const events = await h.events(id);
+    assert.deepEqual(events.map((e) => e.type), ['switchyard.integration.created', 'switchyard.integration.connection_tested']);
+    assert.deepEqual({ ...(events[1]!.data as object), tested_at: undefined }, {
+      integration_id: id,
+      tenant_id: t,
+      ok: false,
+      latency_ms: null,
+      reason: 'DATABASE_NOT_FOUND',
+      message: result.ok ? null : result.message,
+      trigger: 'api',
+      tested_at: undefined,
+    });
   });
 
   test('a replacement credential must connect before it replaces the old one; each replacement bumps the version and is announced', async () => {
@@ -92,7 +103,8 @@ describe('integrations.test_connection and .credentials.replace', () => {
     assert.equal(refused.details?.reason, 'AUTHENTICATION_FAILED');
     assert.deepEqual(stored, [], 'a credential that does not connect reached the credentials service');
     assert.deepEqual(await reveal(t, integration.id), { integration_id: integration.id, secret: first, version: 1 });
-    assert.deepEqual((await h.events(integration.id)).map((e) => e.type), ['switchyard.integration.created']);
+    // The failed test is announced; the refused replacement is not.
+    assert.deepEqual((await h.events(integration.id)).map((e) => e.type), ['switchyard.integration.created', 'switchyard.integration.connection_tested']);
 
     const second = { ...first, password: 'second-password' };
     const replaced = await h.caller.request(integrationRequests.replaceCredential, { tenant_id: t, id: integration.id, credential: second });
@@ -107,8 +119,15 @@ describe('integrations.test_connection and .credentials.replace', () => {
     assert.equal((await reveal(t, integration.id)).version, 3);
 
     const events = await h.events(integration.id);
-    assert.deepEqual(events.map((e) => e.type), ['switchyard.integration.created', 'switchyard.integration.credentials_rotated', 'switchyard.integration.credentials_rotated']);
-    assert.deepEqual(events.slice(1).map((e) => e.data), [2, 3].map((version) => ({ integration_id: integration.id, tenant_id: t, version })));
+    assert.deepEqual(events.map((e) => e.type), [
+      'switchyard.integration.created',
+      'switchyard.integration.connection_tested',
+      'switchyard.integration.credentials_rotated',
+      'switchyard.integration.connection_tested',
+      'switchyard.integration.credentials_rotated',
+    ]);
+    const rotated = events.filter((e) => e.type === 'switchyard.integration.credentials_rotated');
+    assert.deepEqual(rotated.map((e) => e.data), [2, 3].map((version) => ({ integration_id: integration.id, tenant_id: t, version })));
     assert.ok(!JSON.stringify(events).includes('second-password'), 'an event holds the password');
   });
 });

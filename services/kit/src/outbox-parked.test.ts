@@ -111,7 +111,7 @@ const parkedRow = async (id: string) =>
 
 async function metric(): Promise<number | undefined> {
   const text = await (await fetch(`http://127.0.0.1:${rt.healthPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('outbox_parked{') && l.includes(`schema="${schema}"`));
+  const line = text.split('\n').find((l) => l.startsWith('switchyard_outbox_parked_rows{') && l.includes(`schema="${schema}"`));
   return line === undefined ? undefined : Number(line.split(' ').at(-1));
 }
 
