@@ -28,7 +28,7 @@ import { systemRoutes } from './routes/v1/system.ts';
 export async function buildHttp(rt: Runtime, config: Config, fastifyOtel?: { plugin(): unknown }): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
-    bodyLimit: config.BODY_LIMIT_BYTES,
+    bodyLimit: bodyLimit(config.BODY_LIMIT_BYTES, rt.nc.info?.max_payload),
     // Request ids join gateway access logs to traces and problem documents.
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
@@ -96,3 +96,11 @@ export async function buildHttp(rt: Runtime, config: Config, fastifyOtel?: { plu
   await app.register(queueRoutes(rt.rpc));
   return app;
 }
+
+/**
+ * A body travels on to a service inside one NATS message: above the server's
+ * max_payload (less room for the envelope and headers) it could never arrive,
+ * so it is a 413 here rather than a 503 from NATS.
+ */
+export const bodyLimit = (configured: number, natsMaxPayload: number | undefined): number =>
+  natsMaxPayload ? Math.min(configured, Math.max(1_024, natsMaxPayload - 64 * 1024)) : configured;
