@@ -23,9 +23,14 @@ const routes = [
       .map((r) => [r.subject, r]),
   ).values(),
 ];
-// `<service>.status` and `<service>.outbox.*` are answered by the kit's runtime for every service, not by a handler of the service.
+// `<service>.status`, `<service>.outbox.*` and `<service>.jobs.requeue` are answered by the kit's runtime for every service, not by a handler of the service.
 const byRuntime = new Set(
-  contracts.SERVICE_NAMES.flatMap((s) => [contracts.statusRequests[s], contracts.outboxRequests[s].parked, contracts.outboxRequests[s].retry]).map((r) => r.subject),
+  contracts.SERVICE_NAMES.flatMap((s) => [
+    contracts.statusRequests[s],
+    contracts.outboxRequests[s].parked,
+    contracts.outboxRequests[s].retry,
+    contracts.jobRequests[s].requeue,
+  ]).map((r) => r.subject),
 );
 const served = routes.filter((r) => !byRuntime.has(r.subject));
 
