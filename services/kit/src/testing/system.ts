@@ -130,6 +130,8 @@ export async function startSystem(
     REDIS_URL: process.env.REDIS_URL ?? DEFAULTS.REDIS_URL,
     NATS_URL: sys.nats.url,
     HEARTBEAT_INTERVAL_MS: '500',
+    // Seven services (and the tests beside them) share one PostgreSQL: small pools keep them under its max_connections.
+    DB_POOL_MAX: '4',
     HEALTH_HOST: '127.0.0.1',
     PORT: String(gatewayPort),
     LOG_LEVEL: 'info',
